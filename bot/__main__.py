@@ -1,0 +1,5 @@
+"""`python -m bot` runs the pixelbot command."""
+
+from bot.cli import main
+
+main()

@@ -1,0 +1,142 @@
+"""Settings: every variable of the interface contract, read once from the environment or `.env`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+from cryptography.fernet import Fernet
+from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigError
+
+DEFAULT_DATABASE_URL = "sqlite:///pixelbot.db"
+
+# Values copied from tutorials; refusing them early beats a confusing 401 from Slack later.
+_PLACEHOLDERS = {"changeme", "change-me", "secret", "xxx", "todo", "your-signing-secret"}
+
+# What each variable should look like, for the one-line error that names it.
+_EXPECTED = {
+    "slack_bot_token": "a Slack bot token starting with xoxb-",
+    "slack_signing_secret": "the app's signing secret (Basic Information > App Credentials)",
+    "slack_app_token": "an app-level token starting with xapp- (Socket Mode only)",
+    "slack_api_url": "an http(s) URL ending in /, such as https://slack.com/api/",
+    "database_url": "an SQLAlchemy URL such as sqlite:///pixelbot.db or postgresql://host/db",
+    "graph_api_url": "an http(s) URL such as https://graph.facebook.com",
+    "graph_api_version": "a Graph API version such as v25.0",
+    "meta_app_secret": "the Meta app's secret (App settings > Basic)",
+    "pixelbot_secret_key": "a Fernet key; run `pixelbot secret-key` to make one",
+    "log_level": "one of DEBUG, INFO, WARNING, ERROR",
+}
+
+
+def _not_placeholder(value: SecretStr | None) -> SecretStr | None:
+    if value is not None:
+        text = value.get_secret_value().strip()
+        if not text or text.lower() in _PLACEHOLDERS:
+            raise ValueError("placeholder or empty value")
+    return value
+
+
+Secret = Annotated[SecretStr | None, AfterValidator(_not_placeholder)]
+
+
+class Settings(BaseSettings):
+    """Configuration of one pixelbot process; secrets stay `SecretStr` end to end."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    slack_bot_token: Secret = None
+    slack_signing_secret: Secret = None
+    slack_app_token: Secret = None
+    slack_api_url: str = "https://slack.com/api/"
+    database_url: str = DEFAULT_DATABASE_URL
+    graph_api_url: str = "https://graph.facebook.com"
+    graph_api_version: str = "v25.0"
+    meta_app_secret: Secret = None
+    pixelbot_secret_key: Secret = None
+    log_level: str = Field(default="INFO", pattern=r"(?i)^(DEBUG|INFO|WARNING|ERROR)$")
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not v.get_secret_value().startswith("xoxb-"):
+            raise ValueError("wrong prefix")
+        return v
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not v.get_secret_value().startswith("xapp-"):
+            raise ValueError("wrong prefix")
+        return v
+
+    @field_validator("slack_api_url", "graph_api_url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", v):
+            raise ValueError("not an http(s) URL")
+        return v
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _trailing_slash(cls, v: str) -> str:
+        # slack_sdk joins base_url and method names without adding a slash.
+        return v if v.endswith("/") else v + "/"
+
+    @field_validator("graph_api_version")
+    @classmethod
+    def _version(cls, v: str) -> str:
+        if not re.fullmatch(r"v\d+\.\d+", v):
+            raise ValueError("not a version")
+        return v
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, v: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(v)
+        except ArgumentError as exc:
+            raise ValueError("not a database URL") from exc
+        return v
+
+    @field_validator("pixelbot_secret_key")
+    @classmethod
+    def _fernet_key(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None:
+            try:
+                Fernet(v.get_secret_value().encode())
+            except (ValueError, TypeError) as exc:
+                raise ValueError("not a Fernet key") from exc
+        return v
+
+    def require(self, *names: str) -> None:
+        """Fail with one line naming the first of `names` that is not set."""
+        for name in names:
+            if getattr(self, name) is None:
+                raise ConfigError(f"{name.upper()} is not set: expected {_EXPECTED[name]}")
+
+    def secret(self, name: str) -> str:
+        """The clear value of a required secret setting (after `require`)."""
+        self.require(name)
+        value: SecretStr = getattr(self, name)
+        return value.get_secret_value()
+
+
+def load_settings(env_file: Path | None = Path(".env"), **overrides: Any) -> Settings:
+    """Read settings; a bad value becomes a `ConfigError` naming the variable, never a traceback."""
+    try:
+        return Settings(_env_file=env_file, **overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else "configuration"
+        expected = _EXPECTED.get(name, "a valid value")
+        reason = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{name.upper()} is not valid ({reason}): expected {expected}") from None
