@@ -1,0 +1,64 @@
+"""Alembic, driven from the app: upgrade, downgrade and "is the schema at head?"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.errors import ConfigError
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+
+
+def alembic_config() -> Config:
+    """Alembic's configuration, pointing at the repository's `migrations/`."""
+    if not (MIGRATIONS_DIR / "env.py").is_file():
+        raise ConfigError(
+            f"migrations not found at {MIGRATIONS_DIR}: run pixelbot from a checkout "
+            "installed with `pip install -e .`"
+        )
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def head_revision() -> str:
+    """The newest revision the code knows."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def _run(connection: Connection, direction: str, revision: str) -> None:
+    config = alembic_config()
+    # env.py reuses this connection instead of opening its own (Alembic's asyncio recipe).
+    config.attributes["connection"] = connection
+    getattr(command, direction)(config, revision)
+
+
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Bring the schema up to `revision`."""
+    async with engine.begin() as conn:
+        await conn.run_sync(_run, "upgrade", revision)
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    """Take the schema down to `revision` (`base` drops everything)."""
+    async with engine.begin() as conn:
+        await conn.run_sync(_run, "downgrade", revision)
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    """The revision the database is at, or None for an empty database."""
+
+    def read(conn: Connection) -> str | None:
+        return MigrationContext.configure(conn).get_current_revision()
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(read)

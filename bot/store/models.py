@@ -1,0 +1,167 @@
+"""Database tables as typed SQLAlchemy 2 models."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names, so that Alembic can drop and alter them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+META_ID = String(32)  # Meta ids are numeric strings of up to ~20 digits
+SLACK_ID = String(32)
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored in UTC that always comes back timezone-aware (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime; use bot.store.models.utcnow()")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Business(Base):
+    """A Meta business pixelbot acts for, with its encrypted token and approvals channel."""
+
+    __tablename__ = "businesses"
+
+    business_id: Mapped[str] = mapped_column(META_ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    approvals_channel: Mapped[str | None] = mapped_column(SLACK_ID)
+    token_ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+    token_fingerprint: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class BusinessAdmin(Base):
+    """A Slack user allowed to act for a business."""
+
+    __tablename__ = "business_admins"
+
+    slack_user_id: Mapped[str] = mapped_column(SLACK_ID, primary_key=True)
+    business_id: Mapped[str] = mapped_column(
+        META_ID, ForeignKey("businesses.business_id", ondelete="CASCADE"), primary_key=True
+    )
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_business_admins_business_id", "business_id"),)
+
+
+class ShareRequest(Base):
+    """One attempt to share a pixel with an agency, from intent to final state.
+
+    Business ids are not foreign keys on purpose: a request that reached Meta must outlive
+    the removal of either business from pixelbot.
+    """
+
+    __tablename__ = "share_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    pixel_id: Mapped[str] = mapped_column(META_ID)
+    owner_business_id: Mapped[str] = mapped_column(META_ID)
+    agency_business_id: Mapped[str] = mapped_column(META_ID)
+    permitted_tasks: Mapped[list[str]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20))
+    pending_request_id: Mapped[str | None] = mapped_column(META_ID, unique=True)
+    requester_slack_id: Mapped[str] = mapped_column(SLACK_ID)
+    note: Mapped[str | None] = mapped_column(Text)
+    decider_slack_id: Mapped[str | None] = mapped_column(SLACK_ID)
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    slack_channel: Mapped[str | None] = mapped_column(SLACK_ID)
+    slack_ts: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    graph_error_code: Mapped[int | None] = mapped_column(Integer)
+    graph_error_subcode: Mapped[int | None] = mapped_column(Integer)
+    graph_error_message: Mapped[str | None] = mapped_column(Text)
+    graph_fbtrace_id: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_share_requests_agency_status", "agency_business_id", "status"),
+        Index("ix_share_requests_requester_created", "requester_slack_id", "created_at"),
+        Index("ix_share_requests_pixel_agency", "pixel_id", "agency_business_id"),
+        Index("ix_share_requests_status_updated", "status", "updated_at"),
+    )
+
+
+class AdAccountLink(Base):
+    """An ad account linked to a pixel for a business (`/{pixel}/shared_accounts`)."""
+
+    __tablename__ = "ad_account_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    pixel_id: Mapped[str] = mapped_column(META_ID)
+    business_id: Mapped[str] = mapped_column(META_ID)
+    ad_account_id: Mapped[str] = mapped_column(META_ID)
+    status: Mapped[str] = mapped_column(String(20))
+    linked_by_slack_id: Mapped[str | None] = mapped_column(SLACK_ID)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (UniqueConstraint("pixel_id", "business_id", "ad_account_id"),)
+
+
+class AuditEvent(Base):
+    """One attempted action and its outcome. Rows are only ever inserted."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(40))
+    outcome: Mapped[str] = mapped_column(String(20))
+    pixel_id: Mapped[str | None] = mapped_column(META_ID)
+    business_id: Mapped[str | None] = mapped_column(META_ID)
+    agency_business_id: Mapped[str | None] = mapped_column(META_ID)
+    share_request_id: Mapped[int | None] = mapped_column(Integer)
+    graph_code: Mapped[int | None] = mapped_column(Integer)
+    fbtrace_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_audit_events_pixel_occurred", "pixel_id", "occurred_at"),
+        Index("ix_audit_events_share_request_id", "share_request_id"),
+        Index("ix_audit_events_occurred_at", "occurred_at"),
+    )

@@ -1,0 +1,101 @@
+"""Queries over the tables. Repositories flush but never commit: the caller owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.store.models import AuditEvent, Business, BusinessAdmin
+
+
+class Businesses:
+    """Registered businesses."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, business_id: str) -> Business | None:
+        """The business, or None."""
+        return await self.session.get(Business, business_id)
+
+    async def all(self) -> Sequence[Business]:
+        """Every business, by name."""
+        result = await self.session.scalars(select(Business).order_by(Business.name))
+        return result.all()
+
+    async def add(self, business: Business) -> None:
+        """Insert a new business."""
+        self.session.add(business)
+        await self.session.flush()
+
+    async def remove(self, business_id: str) -> None:
+        """Delete a business and, by cascade, its admin grants."""
+        await self.session.execute(
+            delete(BusinessAdmin).where(BusinessAdmin.business_id == business_id)
+        )
+        await self.session.execute(delete(Business).where(Business.business_id == business_id))
+
+
+class Admins:
+    """Who may act for which business."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, slack_user_id: str, business_id: str) -> BusinessAdmin | None:
+        """The grant, or None."""
+        return await self.session.get(BusinessAdmin, (slack_user_id, business_id))
+
+    async def grant(self, slack_user_id: str, business_id: str) -> None:
+        """Insert a grant."""
+        self.session.add(BusinessAdmin(slack_user_id=slack_user_id, business_id=business_id))
+        await self.session.flush()
+
+    async def revoke(self, slack_user_id: str, business_id: str) -> None:
+        """Delete a grant."""
+        await self.session.execute(
+            delete(BusinessAdmin).where(
+                BusinessAdmin.slack_user_id == slack_user_id,
+                BusinessAdmin.business_id == business_id,
+            )
+        )
+
+    async def list(self, business_id: str | None = None) -> Sequence[BusinessAdmin]:
+        """Grants, of one business or all, by business then user."""
+        query = select(BusinessAdmin).order_by(
+            BusinessAdmin.business_id, BusinessAdmin.slack_user_id
+        )
+        if business_id is not None:
+            query = query.where(BusinessAdmin.business_id == business_id)
+        return (await self.session.scalars(query)).all()
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """What one audit row records; the repository stamps the time."""
+
+    actor: str
+    action: str
+    outcome: str
+    pixel_id: str | None = None
+    business_id: str | None = None
+    agency_business_id: str | None = None
+    share_request_id: int | None = None
+    graph_code: int | None = None
+    fbtrace_id: str | None = None
+    detail: str | None = None
+
+
+class AuditLog:
+    """The append-only audit trail: there is deliberately no update or delete here."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def append(self, entry: AuditEntry) -> None:
+        """Record one event."""
+        self.session.add(AuditEvent(**entry.__dict__))
+        await self.session.flush()
