@@ -1,0 +1,38 @@
+"""Validation of the identifiers users type, before anything reaches the database or Meta."""
+
+from __future__ import annotations
+
+import re
+
+from bot.errors import InvalidInput
+
+_META_ID = re.compile(r"[0-9]{1,20}")
+_SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,20}")
+_SLACK_CHANNEL = re.compile(r"[CG][A-Z0-9]{2,20}")
+
+
+def meta_id(value: str, what: str = "id") -> str:
+    """A Meta object id: digits only (it goes into Graph paths, so nothing else may pass)."""
+    if not _META_ID.fullmatch(value):
+        raise InvalidInput(f"{what} must be a number (digits only), got {_shown(value)}")
+    return value
+
+
+def slack_user_id(value: str) -> str:
+    """A Slack user id such as U0123ABCD."""
+    if not _SLACK_USER.fullmatch(value):
+        raise InvalidInput(f"Slack user id must look like U0123ABCD, got {_shown(value)}")
+    return value
+
+
+def slack_channel_id(value: str) -> str:
+    """A Slack channel id such as C0123ABCD (public) or G0123ABCD (private)."""
+    if not _SLACK_CHANNEL.fullmatch(value):
+        raise InvalidInput(f"Slack channel id must look like C0123ABCD, got {_shown(value)}")
+    return value
+
+
+def _shown(value: str) -> str:
+    """The offending value, quoted and cut short so errors stay one readable line."""
+    text = value if len(value) <= 40 else value[:40] + "…"
+    return repr(text)
