@@ -1,0 +1,28 @@
+"""The Bolt app: `create_app(settings, services)`; nothing is built at import time."""
+
+from __future__ import annotations
+
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.config import Settings
+from bot.slack import commands, errors, events
+from bot.slack.services import Services
+
+
+def create_app(settings: Settings, services: Services) -> AsyncApp:
+    """An AsyncApp with every listener registered, talking to SLACK_API_URL."""
+    settings.require("slack_bot_token", "slack_signing_secret")
+    client = AsyncWebClient(
+        token=settings.secret("slack_bot_token"), base_url=settings.slack_api_url
+    )
+    app = AsyncApp(
+        client=client,
+        signing_secret=settings.secret("slack_signing_secret"),
+        # One bot token: no installation store, no OAuth.
+        installation_store=None,
+    )
+    errors.register(app)
+    commands.register(app, services)
+    events.register(app, services)
+    return app

@@ -1,0 +1,244 @@
+"""The `pixelbot` command. Settings are read once per invocation and passed down."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
+
+import click
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from bot import logs
+from bot.config import Settings, load_settings
+from bot.errors import ConfigError, PixelbotError
+from bot.flows.registry import Registry
+from bot.runtime import ServeOptions, serve
+from bot.store import migrate
+from bot.store.db import async_url, create_engine, session_factory
+from bot.tokens import TokenBox, clean_token, new_secret_key
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+EXIT_BAD_INPUT = 2
+EXIT_FAILURE = 1
+
+
+def _fail(message: str, status: int) -> None:
+    click.echo(f"pixelbot: {message}", err=True)
+    sys.exit(status)
+
+
+def one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Expected failures end the command with one line on stderr, never a traceback."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except PixelbotError as exc:
+            _fail(str(exc), EXIT_BAD_INPUT)
+        except (OperationalError, DBAPIError, OSError) as exc:
+            _fail(f"cannot reach the database: {type(exc).__name__}: {_first_line(exc)}", 1)
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.splitlines()[0][:200] if text else ""
+
+
+def _settings() -> Settings:
+    settings = load_settings()
+    logs.configure(settings.log_level, _known_secrets(settings))
+    return settings
+
+
+def _known_secrets(settings: Settings) -> list[str]:
+    names = ("slack_bot_token", "slack_signing_secret", "slack_app_token", "meta_app_secret")
+    values = [getattr(settings, n) for n in (*names, "pixelbot_secret_key")]
+    return [v.get_secret_value() for v in values if v is not None]
+
+
+def _run(coro: Coroutine[Any, Any, R]) -> R:
+    return asyncio.run(coro)
+
+
+async def _with_registry(settings: Settings, action: Callable[[Registry], Awaitable[R]]) -> R:
+    engine = create_engine(settings.database_url)
+    try:
+        key = settings.pixelbot_secret_key
+        registry = Registry(session_factory(engine), TokenBox(key) if key else None)
+        return await action(registry)
+    finally:
+        await engine.dispose()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pixelbot")
+def main() -> None:
+    """pixelbot: share Meta pixels between businesses from Slack."""
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=3000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--socket-mode", is_flag=True, help="Connect to Slack over Socket Mode.")
+@one_line_errors
+def serve_command(host: str, port: int, socket_mode: bool) -> None:
+    """Run the bot (HTTP mode by default): POST /slack/events and GET /healthz."""
+    settings = _settings()
+    _run(serve(settings, ServeOptions(host=host, port=port, socket_mode=socket_mode)))
+
+
+@main.command("secret-key")
+def secret_key_command() -> None:
+    """Print a fresh PIXELBOT_SECRET_KEY (keep it safe: tokens cannot be read without it)."""
+    click.echo(new_secret_key())
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+@one_line_errors
+def db_upgrade_command() -> None:
+    """Run the migrations up to the newest revision."""
+    settings = _settings()
+
+    async def go() -> str | None:
+        engine = create_engine(settings.database_url)
+        try:
+            await migrate.upgrade(engine)
+            return await migrate.current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    revision = _run(go())
+    shown = async_url(settings.database_url).render_as_string(hide_password=True)
+    click.echo(f"database {shown} is at revision {revision} (head)")
+
+
+@main.group("business")
+def business_group() -> None:
+    """Businesses pixelbot acts for, and their Meta tokens."""
+
+
+@business_group.command("add")
+@click.argument("business_id")
+@click.option("--name", required=True, help="Name shown in Slack.")
+@click.option("--channel", help="Slack channel id where its approvals are posted (C…).")
+@click.option("--token-env", metavar="VAR", help="Read the Meta token from this env variable.")
+@click.option("--token-stdin", is_flag=True, help="Read the Meta token from standard input.")
+@click.option("--replace", is_flag=True, help="Update a business that is already registered.")
+@one_line_errors
+def business_add_command(
+    business_id: str,
+    name: str,
+    channel: str | None,
+    token_env: str | None,
+    token_stdin: bool,
+    replace: bool,
+) -> None:
+    """Register a business with its token (never given as an argument)."""
+    token = clean_token(_read_token(token_env, token_stdin))
+    settings = _settings()
+    settings.require("pixelbot_secret_key")
+    view = _run(
+        _with_registry(
+            settings,
+            lambda r: r.add_business(business_id, name, channel, token, replace=replace),
+        )
+    )
+    verb = "updated" if replace else "registered"
+    click.echo(f"{verb} business {view.business_id} ({view.name}), token {view.token_fingerprint}")
+
+
+def _read_token(token_env: str | None, token_stdin: bool) -> str:
+    if bool(token_env) == token_stdin:
+        raise ConfigError("give the token with exactly one of --token-env VAR or --token-stdin")
+    if token_stdin:
+        return sys.stdin.read()
+    assert token_env is not None
+    value = os.environ.get(token_env)
+    if value is None:
+        raise ConfigError(f"environment variable {token_env} is not set")
+    return value
+
+
+@business_group.command("list")
+@one_line_errors
+def business_list_command() -> None:
+    """List registered businesses (tokens shown by fingerprint only)."""
+    views = _run(_with_registry(_settings(), lambda r: r.list_businesses()))
+    if not views:
+        click.echo("no business registered yet: pixelbot business add --help")
+        return
+    rows = [("BUSINESS_ID", "NAME", "CHANNEL", "TOKEN", "ADMINS")]
+    rows += [
+        (v.business_id, v.name, v.approvals_channel or "-", v.token_fingerprint, str(v.admin_count))
+        for v in views
+    ]
+    _table(rows)
+
+
+@business_group.command("remove")
+@click.argument("business_id")
+@one_line_errors
+def business_remove_command(business_id: str) -> None:
+    """Forget a business, its token and its admins (its history stays)."""
+    _run(_with_registry(_settings(), lambda r: r.remove_business(business_id)))
+    click.echo(f"removed business {business_id}")
+
+
+@main.group("admin")
+def admin_group() -> None:
+    """Slack users allowed to act for a business."""
+
+
+@admin_group.command("grant")
+@click.argument("slack_user_id")
+@click.argument("business_id")
+@one_line_errors
+def admin_grant_command(slack_user_id: str, business_id: str) -> None:
+    """Let a Slack user act for a business."""
+    _run(_with_registry(_settings(), lambda r: r.grant_admin(slack_user_id, business_id)))
+    click.echo(f"{slack_user_id} is now an admin of business {business_id}")
+
+
+@admin_group.command("revoke")
+@click.argument("slack_user_id")
+@click.argument("business_id")
+@one_line_errors
+def admin_revoke_command(slack_user_id: str, business_id: str) -> None:
+    """Take a Slack user's admin right on a business away."""
+    _run(_with_registry(_settings(), lambda r: r.revoke_admin(slack_user_id, business_id)))
+    click.echo(f"{slack_user_id} is no longer an admin of business {business_id}")
+
+
+@admin_group.command("list")
+@click.argument("business_id", required=False)
+@one_line_errors
+def admin_list_command(business_id: str | None) -> None:
+    """List admin grants, of one business or all."""
+    grants = _run(_with_registry(_settings(), lambda r: r.list_admins(business_id)))
+    if not grants:
+        click.echo("no admins granted yet: pixelbot admin grant --help")
+        return
+    rows = [("SLACK_USER_ID", "BUSINESS_ID", "GRANTED_AT")]
+    rows += [(g.slack_user_id, g.business_id, f"{g.granted_at:%Y-%m-%d %H:%M}Z") for g in grants]
+    _table(rows)
+
+
+def _table(rows: Sequence[tuple[str, ...]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)))

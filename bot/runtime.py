@@ -1,0 +1,83 @@
+"""Assemble and run the bot: database ready, Bolt app, then HTTP (uvicorn) or Socket Mode."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from dataclasses import dataclass
+from types import FrameType
+
+import uvicorn
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+from bot.app import create_app
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.server import Server
+from bot.slack.services import Services
+from bot.store import migrate
+from bot.store.db import create_engine, is_sqlite, session_factory
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    """How `pixelbot serve` was asked to run."""
+
+    host: str = "127.0.0.1"
+    port: int = 3000
+    socket_mode: bool = False
+
+
+async def ensure_schema(settings: Settings) -> None:
+    """SQLite is brought to head on start; a shared database must be upgraded deliberately."""
+    engine = create_engine(settings.database_url)
+    try:
+        if is_sqlite(engine):
+            await migrate.upgrade(engine)
+            return
+        current, head = await migrate.current_revision(engine), migrate.head_revision()
+        if current != head:
+            raise ConfigError(
+                f"the database schema is at {current or 'nothing'} but this pixelbot needs "
+                f"{head}: run `pixelbot db upgrade` once (not from every replica)"
+            )
+    finally:
+        await engine.dispose()
+
+
+async def serve(settings: Settings, options: ServeOptions) -> None:
+    """Run until SIGINT/SIGTERM, then shut down cleanly."""
+    settings.require("slack_bot_token", "slack_signing_secret", "pixelbot_secret_key")
+    if options.socket_mode:
+        settings.require("slack_app_token")
+    await ensure_schema(settings)
+    engine = create_engine(settings.database_url)
+    services = Services(engine=engine, sessions=session_factory(engine))
+    app = create_app(settings, services)
+    socket: AsyncSocketModeHandler | None = None
+    checks = {}
+    if options.socket_mode:
+        socket = AsyncSocketModeHandler(app, settings.secret("slack_app_token"))
+        await socket.connect_async()  # type: ignore[no-untyped-call]
+        checks["slack_socket"] = lambda: bool(socket and socket.client.is_connected())
+    server = Server(app, engine, extra_checks=checks, on_shutdown=[engine.dispose])
+    config = uvicorn.Config(
+        server, host=options.host, port=options.port, log_config=None, lifespan="on"
+    )
+    mode = "Socket Mode" if socket else f"HTTP on http://{options.host}:{options.port}"
+    log.info("pixelbot serving (%s); health at /healthz", mode)
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal to the handler it
+    # found; ours turns that into a normal exit instead of death by signal.
+    signal.signal(signal.SIGTERM, _exit_quietly)
+    try:
+        await uvicorn.Server(config).serve()
+    finally:
+        if socket is not None:
+            await socket.close_async()  # type: ignore[no-untyped-call]
+        log.info("pixelbot stopped")
+
+
+def _exit_quietly(_signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)

@@ -1,0 +1,1 @@
+"""Presentation: Slack listeners, one module per surface, and pure Block Kit builders."""

@@ -1,0 +1,50 @@
+"""The one error hook: expected errors become their own message, anything else an error id."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.errors import PixelbotError
+from bot.slack.blocks import Message, unexpected_error_message, usage_message
+
+log = logging.getLogger(__name__)
+
+Respond = Callable[..., Awaitable[Any]]
+
+
+def new_error_id() -> str:
+    """A short id the user can quote and the operator can grep for."""
+    return "E" + secrets.token_hex(4).upper()
+
+
+def message_for(error: BaseException) -> Message:
+    """What the user reads for `error`; unexpected ones are logged with their traceback."""
+    if isinstance(error, PixelbotError):
+        return usage_message(str(error), getattr(error, "subcommand", None))
+    error_id = new_error_id()
+    log.error("unexpected error %s", error_id, exc_info=error, extra={"error_id": error_id})
+    return unexpected_error_message(error_id)
+
+
+async def report(error: BaseException, respond: Respond | None) -> None:
+    """Tell the user ephemerally, best effort: a failed Slack call is logged, never raised."""
+    message = message_for(error)
+    if respond is None:
+        return
+    try:
+        await respond(response_type="ephemeral", **message.as_kwargs())
+    except Exception:  # notification is best effort; the error itself is already logged
+        log.warning("could not tell the user about an error", exc_info=True)
+
+
+def register(app: AsyncApp) -> None:
+    """Install the global error hook."""
+
+    @app.error
+    async def on_error(error: Exception, respond: Respond | None = None) -> None:
+        await report(error, respond)

@@ -1,0 +1,16 @@
+"""What the Slack listeners are given to work with, built once per process."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+
+@dataclass(frozen=True)
+class Services:
+    """Shared resources of one running app."""
+
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    sandbox: bool = False
