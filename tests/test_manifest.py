@@ -1,0 +1,75 @@
+"""app_manifest.yaml is valid for Slack and declares everything the app listens to."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+from slack_bolt.async_app import AsyncApp
+
+from bot.app import create_app
+from bot.config import Settings
+from bot.slack.services import Services
+from bot.store.db import create_engine, session_factory
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT.parent / "shared" / "specs" / "slack" / "manifest.schema.1.0.0.json"
+
+
+def _manifest() -> dict[str, Any]:
+    loaded = yaml.safe_load((ROOT / "app_manifest.yaml").read_text())
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def _validator() -> jsonschema.Draft7Validator:
+    return jsonschema.Draft7Validator(json.loads(SCHEMA.read_text()))
+
+
+def test_manifest_is_valid_against_slacks_schema() -> None:
+    errors = [e.message for e in _validator().iter_errors(_manifest())]
+    assert errors == []
+
+
+def test_schema_check_would_catch_a_broken_manifest() -> None:
+    broken = _manifest()
+    broken["features"]["slash_commands"][0]["command"] = "pixel"  # no leading slash
+    broken["settings"]["interactivity"]["typo"] = True
+    assert len(list(_validator().iter_errors(broken))) >= 2
+
+
+async def test_every_registered_command_and_event_is_in_the_manifest(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registered: dict[str, set[str]] = {"command": set(), "event": set()}
+    for kind in registered:
+        original = getattr(AsyncApp, kind)
+
+        def recording(
+            self: AsyncApp, name: str, *a: Any, _o: Any = original, _k: str = kind, **kw: Any
+        ) -> Any:
+            registered[_k].add(name)
+            return _o(self, name, *a, **kw)
+
+        monkeypatch.setattr(AsyncApp, kind, recording)
+    engine = create_engine("sqlite://")
+    create_app(settings, Services(engine=engine, sessions=session_factory(engine)))
+    await engine.dispose()
+
+    manifest = _manifest()
+    commands = {c["command"] for c in manifest["features"]["slash_commands"]}
+    events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
+    assert registered["command"] == {"/pixel"}
+    assert registered["command"] <= commands
+    assert registered["event"] <= events
+    assert "app_home_opened" in registered["event"]
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert manifest["settings"]["interactivity"]["is_enabled"] is True
+
+
+def test_scopes_are_least_privilege() -> None:
+    assert sorted(_manifest()["oauth_config"]["scopes"]["bot"]) == ["chat:write", "commands"]

@@ -1,0 +1,149 @@
+"""`pixelbot serve` as a real process: first run on a fresh SQLite file, real HTTP on
+loopback, signed requests, clean SIGTERM; and the same app over Socket Mode."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.fakes.slack import FakeSlack
+from tests.signing import command_body, signed_headers
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _start(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "serve",
+        *args,
+        env={**env, "PATH": os.environ.get("PATH", "/usr/bin:/bin")},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
+async def _wait_healthy(port: int, proc: asyncio.subprocess.Process) -> httpx.Response:
+    async with httpx.AsyncClient() as client:
+        for _ in range(300):
+            if proc.returncode is not None:
+                raise AssertionError((await proc.stderr.read()).decode())  # type: ignore[union-attr]
+            try:
+                return await client.get(f"http://127.0.0.1:{port}/healthz")
+            except httpx.TransportError:
+                await asyncio.sleep(0.05)
+    raise AssertionError("server did not come up")
+
+
+@pytest.fixture
+def sqlite_env(settings_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    # No DATABASE_URL: the default `pixelbot.db` in the working folder, as a newcomer runs it.
+    return {k: v for k, v in settings_env.items() if k != "DATABASE_URL"}
+
+
+@pytest.fixture
+async def http_server(
+    sqlite_env: dict[str, str],
+) -> AsyncIterator[tuple[int, asyncio.subprocess.Process]]:
+    port = _free_port()
+    proc = await _start(sqlite_env, "--port", str(port))
+    yield port, proc
+    if proc.returncode is None:
+        proc.kill()
+        await proc.wait()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_first_run_creates_schema_and_answers(
+    http_server: tuple[int, asyncio.subprocess.Process], tmp_path: Path
+) -> None:
+    port, proc = http_server
+    health = await _wait_healthy(port, proc)
+    assert health.status_code == 200
+    assert (tmp_path / "pixelbot.db").exists()
+    body = command_body("help")
+    async with httpx.AsyncClient() as client:
+        ok = await client.post(
+            f"http://127.0.0.1:{port}/slack/events", content=body, headers=signed_headers(body)
+        )
+        forged = await client.post(
+            f"http://127.0.0.1:{port}/slack/events",
+            content=body,
+            headers=signed_headers(body, secret="forged"),
+        )
+    assert ok.status_code == 200
+    assert "/pixel unshare PIXEL_ID AGENCY_BUSINESS_ID" in json.dumps(ok.json())
+    assert forged.status_code == 401
+
+    proc.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(proc.wait(), 15) == 0
+    stderr = (await proc.stderr.read()).decode()  # type: ignore[union-attr]
+    assert "pixelbot stopped" in stderr
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_socket_mode_answers_help_over_the_socket(
+    sqlite_env: dict[str, str], fake_slack: FakeSlack
+) -> None:
+    port = _free_port()
+    proc = await _start(sqlite_env, "--socket-mode", "--port", str(port))
+    try:
+        health = await _wait_healthy(port, proc)
+        for _ in range(200):
+            if health.json().get("slack_socket") == "ok":
+                break
+            await asyncio.sleep(0.05)
+            async with httpx.AsyncClient() as client:
+                health = await client.get(f"http://127.0.0.1:{port}/healthz")
+        assert health.json()["slack_socket"] == "ok"
+        envelope = {
+            "envelope_id": "env-1",
+            "type": "slash_commands",
+            "accepts_response_payload": True,
+            "payload": {
+                "command": "/pixel",
+                "text": "help",
+                "user_id": "U0000USER",
+                "team_id": "T0000TEAM",
+                "channel_id": "C0000CHAN",
+                "response_url": fake_slack.response_url(),
+                "trigger_id": "t",
+            },
+        }
+        await fake_slack.socket_inbox.put(envelope)
+        ack = await asyncio.wait_for(fake_slack.socket_outbox.get(), 10)
+        assert ack["envelope_id"] == "env-1"
+        assert "/pixel link PIXEL_ID" in json.dumps(ack["payload"])
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 15) == 0
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_socket_mode_needs_the_app_token(sqlite_env: dict[str, str]) -> None:
+    env = {k: v for k, v in sqlite_env.items() if k != "SLACK_APP_TOKEN"}
+    proc = await _start(env, "--socket-mode")
+    _out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2
+    assert err.decode().strip() == (
+        "pixelbot: SLACK_APP_TOKEN is not set: expected an app-level token starting with "
+        "xapp- (Socket Mode only)"
+    )
