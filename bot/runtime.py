@@ -8,15 +8,21 @@ from dataclasses import dataclass
 from types import FrameType
 
 import uvicorn
+from pydantic import SecretStr
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.app import create_app
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.flows.registry import Registry
+from bot.graph.sandbox import create_sandbox
+from bot.graph.wiring import graph_client
+from bot.sandbox_mode import SANDBOX_DATABASE_URL, SandboxOptions, register_demo_world
 from bot.server import Server
 from bot.slack.services import Services
 from bot.store import migrate
 from bot.store.db import create_engine, is_sqlite, session_factory
+from bot.tokens import TokenBox
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +34,7 @@ class ServeOptions:
     host: str = "127.0.0.1"
     port: int = 3000
     socket_mode: bool = False
+    sandbox: SandboxOptions | None = None  # Meta simulated in-process
 
 
 async def ensure_schema(settings: Settings) -> None:
@@ -47,14 +54,31 @@ async def ensure_schema(settings: Settings) -> None:
         await engine.dispose()
 
 
+async def _build_services(settings: Settings, options: ServeOptions) -> Services:
+    """Database ready, Graph client built (wired to the sandbox when asked)."""
+    if options.sandbox is not None and "database_url" not in settings.model_fields_set:
+        # Keep simulated businesses and tokens out of the real database.
+        settings = settings.model_copy(update={"database_url": SANDBOX_DATABASE_URL})
+    await ensure_schema(settings)
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    sandbox = create_sandbox() if options.sandbox is not None else None
+    if sandbox is not None and options.sandbox is not None:
+        registry = Registry(sessions, TokenBox(SecretStr(settings.secret("pixelbot_secret_key"))))
+        await register_demo_world(registry, sandbox.world, options.sandbox)
+    graph = graph_client(
+        settings.graph_api_url, settings.graph_api_version, settings.meta_app_secret, sandbox
+    )
+    return Services(engine=engine, sessions=sessions, graph=graph, sandbox=sandbox is not None)
+
+
 async def serve(settings: Settings, options: ServeOptions) -> None:
     """Run until SIGINT/SIGTERM, then shut down cleanly."""
     settings.require("slack_bot_token", "slack_signing_secret", "pixelbot_secret_key")
     if options.socket_mode:
         settings.require("slack_app_token")
-    await ensure_schema(settings)
-    engine = create_engine(settings.database_url)
-    services = Services(engine=engine, sessions=session_factory(engine))
+    services = await _build_services(settings, options)
+    engine, graph, sandbox = services.engine, services.graph, services.sandbox
     app = create_app(settings, services)
     socket: AsyncSocketModeHandler | None = None
     checks = {}
@@ -62,11 +86,12 @@ async def serve(settings: Settings, options: ServeOptions) -> None:
         socket = AsyncSocketModeHandler(app, settings.secret("slack_app_token"))
         await socket.connect_async()  # type: ignore[no-untyped-call]
         checks["slack_socket"] = lambda: bool(socket and socket.client.is_connected())
-    server = Server(app, engine, extra_checks=checks, on_shutdown=[engine.dispose])
+    server = Server(app, engine, extra_checks=checks, on_shutdown=[graph.aclose, engine.dispose])
     config = uvicorn.Config(
         server, host=options.host, port=options.port, log_config=None, lifespan="on"
     )
     mode = "Socket Mode" if socket else f"HTTP on http://{options.host}:{options.port}"
+    mode += ", Graph API simulated in-process (sandbox)" if sandbox else ""
     log.info("pixelbot serving (%s); health at /healthz", mode)
     # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal to the handler it
     # found; ours turns that into a normal exit instead of death by signal.

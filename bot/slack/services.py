@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.graph.client import GraphClient
+
 
 @dataclass(frozen=True)
 class Services:
@@ -13,4 +15,5 @@ class Services:
 
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    sandbox: bool = False
+    graph: GraphClient
+    sandbox: bool = False  # Meta is simulated in-process; replies say so
