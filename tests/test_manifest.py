@@ -13,8 +13,8 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.slack.services import Services
-from bot.store.db import create_engine, session_factory
+from bot.store.db import create_engine
+from tests.services import make_services
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = ROOT.parent / "shared" / "specs" / "slack" / "manifest.schema.1.0.0.json"
@@ -57,7 +57,7 @@ async def test_every_registered_command_and_event_is_in_the_manifest(
 
         monkeypatch.setattr(AsyncApp, kind, recording)
     engine = create_engine("sqlite://")
-    create_app(settings, Services(engine=engine, sessions=session_factory(engine)))
+    create_app(settings, make_services(engine))
     await engine.dispose()
 
     manifest = _manifest()

@@ -147,3 +147,99 @@ async def test_socket_mode_needs_the_app_token(sqlite_env: dict[str, str]) -> No
         "pixelbot: SLACK_APP_TOKEN is not set: expected an app-level token starting with "
         "xapp- (Socket Mode only)"
     )
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_serve_sandbox_registers_the_demo_world_and_says_so(
+    sqlite_env: dict[str, str], tmp_path: Path
+) -> None:
+    port = _free_port()
+    proc = await _start(
+        sqlite_env,
+        "--port",
+        str(port),
+        "--sandbox",
+        "--sandbox-admin",
+        "U0000USER",
+        "--sandbox-channel",
+        "C0APPROVAL",
+    )
+    try:
+        assert (await _wait_healthy(port, proc)).status_code == 200
+        body = command_body("help")
+        async with httpx.AsyncClient() as client:
+            reply = await client.post(
+                f"http://127.0.0.1:{port}/slack/events", content=body, headers=signed_headers(body)
+            )
+        assert "Sandbox mode" in json.dumps(reply.json())
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 15) == 0
+    assert not (tmp_path / "pixelbot.db").exists()  # the real database is left alone
+    listing = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "business",
+        "list",
+        env={**sqlite_env, "DATABASE_URL": "sqlite:///pixelbot-sandbox.db"},
+        stdout=asyncio.subprocess.PIPE,
+    )
+    out, _ = await listing.communicate()
+    lines = out.decode().splitlines()
+    assert len(lines) == 4  # header + Acme Shoes, Bright Agency, Nova Media
+    assert all("C0APPROVAL" in line and line.split()[-1] == "1" for line in lines[1:])
+
+
+async def test_pixelbot_sandbox_serves_graph_over_http() -> None:
+    port = _free_port()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "sandbox",
+        "--port",
+        str(port),
+        "--latency-ms",
+        "5",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(200):
+                try:
+                    reply = await client.get(
+                        f"http://127.0.0.1:{port}/v25.0/300400500600701?fields=id,name",
+                        headers={"Authorization": "Bearer EAASandboxAcmeShoesAdmin0001"},
+                    )
+                    break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+        assert reply.status_code == 200
+        assert reply.json() == {"id": "300400500600701", "name": "Acme Shoes - Website"}
+        assert "x-business-use-case-usage" in reply.headers
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(proc.wait(), 15)
+    stderr = (await proc.stderr.read()).decode()  # type: ignore[union-attr]
+    assert "EAASandboxAcmeShoesAdmin0001" not in stderr
+
+
+async def test_pixelbot_sandbox_refuses_a_bad_world_file(tmp_path: Path) -> None:
+    world = tmp_path / "world.yaml"
+    world.write_text("businesses: [{id: 12, name: X}]\n")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "sandbox",
+        "--world",
+        str(world),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _out, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2
+    (line,) = err.decode().strip().splitlines()
+    assert line.startswith("pixelbot: ") and "world.yaml" in line

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import create_app
 from bot.config import Settings
+from bot.graph.sandbox import create_sandbox
+from bot.graph.wiring import graph_client
 from bot.server import Server
 from bot.slack.parsing import USAGE
 from bot.slack.services import Services
@@ -22,7 +24,11 @@ from tests.waiting import until
 
 
 def _server(settings: Settings, engine: AsyncEngine) -> Server:
-    services = Services(engine=engine, sessions=session_factory(engine))
+    services = Services(
+        engine=engine,
+        sessions=session_factory(engine),
+        graph=graph_client("https://graph.facebook.com", "v25.0", None, create_sandbox()),
+    )
     return Server(create_app(settings, services), engine)
 
 
