@@ -6,7 +6,7 @@ import pytest
 
 from bot.flows.tasks import Task
 from bot.slack import parsing
-from bot.slack.blocks import help_message, usage_message
+from bot.slack.blocks import help_message, in_sandbox, usage_message
 
 
 @pytest.mark.parametrize(
@@ -84,4 +84,4 @@ def test_help_lists_every_subcommand_and_task() -> None:
     for task in Task:
         assert task.value in rendered
     assert "Sandbox mode" not in rendered
-    assert "Sandbox mode" in str(help_message(sandbox=True).as_kwargs())
+    assert "Sandbox mode" in str(in_sandbox(help_message(), sandbox=True).as_kwargs())

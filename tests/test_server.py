@@ -12,23 +12,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.graph.sandbox import create_sandbox
-from bot.graph.wiring import graph_client
 from bot.server import Server
 from bot.slack.parsing import USAGE
-from bot.slack.services import Services
-from bot.store.db import create_engine, session_factory
+from bot.store.db import create_engine
 from tests.fakes.slack import BOT_TOKEN, FakeSlack
+from tests.services import make_services
 from tests.signing import command_body, event_body, signed_headers
 from tests.waiting import until
 
 
 def _server(settings: Settings, engine: AsyncEngine) -> Server:
-    services = Services(
-        engine=engine,
-        sessions=session_factory(engine),
-        graph=graph_client("https://graph.facebook.com", "v25.0", None, create_sandbox()),
-    )
+    services = make_services(engine)
     return Server(create_app(settings, services), engine)
 
 
@@ -85,6 +79,7 @@ async def test_unknown_subcommand_names_the_problem(client: httpx.AsyncClient) -
     assert response.status_code == 200
     assert "unknown subcommand 'shrae'" in response.json()["text"]
     assert "/pixel help" in response.json()["text"]
+    assert "Sandbox mode" in json.dumps(response.json()["blocks"])  # tests run on the sandbox
 
 
 async def test_malformed_arguments_get_that_subcommands_usage(client: httpx.AsyncClient) -> None:

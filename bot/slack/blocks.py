@@ -51,6 +51,11 @@ def _context(markdown: str) -> ContextBlock:
     return ContextBlock(elements=[MarkdownTextObject(text=clip(markdown, SECTION_TEXT_LIMIT))])
 
 
+def in_sandbox(message: Message, sandbox: bool) -> Message:
+    """`message` with the sandbox note appended when Meta is simulated."""
+    return Message(message.text, [*message.blocks, *sandbox_note(sandbox)]) if sandbox else message
+
+
 def sandbox_note(sandbox: bool) -> list[Block]:
     """A context line saying Meta is simulated, when it is."""
     if not sandbox:
@@ -58,7 +63,7 @@ def sandbox_note(sandbox: bool) -> list[Block]:
     return [_context(":test_tube: Sandbox mode: Meta is simulated, no real pixel is touched.")]
 
 
-def help_message(sandbox: bool = False) -> Message:
+def help_message() -> Message:
     """`/pixel help`: every subcommand with its usage, and the tasks."""
     lines = [f"`{USAGE[name]}`\n{SUMMARY[name]}" for name in USAGE]
     tasks = "\n".join(f"• `{task}`: {meaning}" for task, meaning in TASK_HELP.items())
@@ -69,7 +74,6 @@ def help_message(sandbox: bool = False) -> Message:
             "*Tasks* (case-insensitive; spaces or commas; `ANALYZE` when none is given)\n" + tasks
         ),
         _context("An ad account may be written with or without its `act_` prefix."),
-        *sandbox_note(sandbox),
     ]
     return Message(text="pixelbot: " + ", ".join(USAGE.values()), blocks=blocks)
 

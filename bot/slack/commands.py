@@ -7,7 +7,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.slack import parsing
-from bot.slack.blocks import help_message, not_available_message, usage_message
+from bot.slack.blocks import help_message, in_sandbox, not_available_message, usage_message
 from bot.slack.ids import COMMAND
 from bot.slack.services import Services
 
@@ -35,13 +35,11 @@ def register(app: AsyncApp, services: Services) -> None:
         try:
             parsed = parsing.parse(str(command.get("text") or ""))
         except parsing.UsageError as exc:
-            await ack(
-                response_type="ephemeral", **usage_message(str(exc), exc.subcommand).as_kwargs()
-            )
-            return
-        if isinstance(parsed, parsing.Help):
-            await ack(response_type="ephemeral", **help_message(services.sandbox).as_kwargs())
-            return
-        await ack(
-            response_type="ephemeral", **not_available_message(_NAMES[type(parsed)]).as_kwargs()
-        )
+            message = usage_message(str(exc), exc.subcommand)
+        else:
+            if isinstance(parsed, parsing.Help):
+                message = help_message()
+            else:
+                message = not_available_message(_NAMES[type(parsed)])
+        reply = in_sandbox(message, services.sandbox)
+        await ack(response_type="ephemeral", **reply.as_kwargs())
