@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.store.models import AuditEvent, Business, BusinessAdmin
+from bot.store.models import AuditEvent, Business, BusinessAdmin, ShareRequest, utcnow
 
 
 class Businesses:
@@ -99,3 +100,33 @@ class AuditLog:
         """Record one event."""
         self.session.add(AuditEvent(**entry.__dict__))
         await self.session.flush()
+
+
+class ShareRequests:
+    """Share requests; every status change is a conditional UPDATE, so the first writer wins."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def get(self, request_id: int) -> ShareRequest | None:
+        """The request, or None."""
+        return await self.session.get(ShareRequest, request_id)
+
+    async def add(self, request: ShareRequest) -> ShareRequest:
+        """Insert a new request and give it its id."""
+        self.session.add(request)
+        await self.session.flush()
+        return request
+
+    async def move(self, request_id: int, expected: str, target: str, **fields: Any) -> bool:
+        """Set status `target` (and `fields`) only if the row is still `expected`.
+
+        Returns whether this call made the change; False means someone else moved it first.
+        """
+        result = await self.session.execute(
+            update(ShareRequest)
+            .where(ShareRequest.id == request_id, ShareRequest.status == expected)
+            .values(status=target, updated_at=utcnow(), **fields)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
