@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 TOKEN = "EAASandboxServerTestToken01"
 WORLD = f"""
 businesses:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
 from bot.graph.sandbox import Sandbox
-from tests.graph.test_sandbox_support import (
+from tests.graph.sandbox.support import (
     ACME,
     BRIGHT,
     NOVA,
@@ -20,7 +19,6 @@ from tests.graph.test_sandbox_support import (
     V,
     auth,
     error_of,
-    graph_client,
     new_sandbox,
 )
 
@@ -36,12 +34,6 @@ def world_and_clock() -> tuple[Sandbox, Clock]:
 @pytest.fixture
 def sandbox(world_and_clock: tuple[Sandbox, Clock]) -> Sandbox:
     return world_and_clock[0]
-
-
-@pytest.fixture
-async def client(sandbox: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
-    async with graph_client(sandbox) as client:
-        yield client
 
 
 async def test_pixel_fields(client: httpx.AsyncClient, sandbox: Sandbox) -> None:

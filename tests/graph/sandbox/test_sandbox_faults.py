@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
 
 from bot.graph.sandbox import Sandbox, faults_from_cli
 from bot.graph.sandbox_faults import FaultRule, Faults
-from tests.graph.test_sandbox_support import (
+from tests.graph.sandbox.support import (
     ACME,
     BRIGHT,
     PIXEL_CHECKOUT,
@@ -20,7 +20,6 @@ from tests.graph.test_sandbox_support import (
     V,
     auth,
     error_of,
-    graph_client,
     new_sandbox,
     share,
 )
@@ -35,12 +34,6 @@ def setup() -> tuple[Sandbox, Sleeps]:
 @pytest.fixture
 def sandbox(setup: tuple[Sandbox, Sleeps]) -> Sandbox:
     return setup[0]
-
-
-@pytest.fixture
-async def client(sandbox: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
-    async with graph_client(sandbox) as client:
-        yield client
 
 
 async def read(client: httpx.AsyncClient, sandbox: Sandbox, who: str = ACME) -> httpx.Response:

@@ -1,7 +1,4 @@
-"""Shared pieces of the sandbox tests: demo-world ids, a fake clock and sleep, an HTTP client.
-
-Holds no tests; it is named test_sandbox_* only because that is the sandbox tests' namespace.
-"""
+"""Shared pieces of the sandbox tests: demo-world ids, a fake clock and sleep, HTTP client."""
 
 from __future__ import annotations
 

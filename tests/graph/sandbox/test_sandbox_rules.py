@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 
 from bot.graph.sandbox import Sandbox
-from tests.graph.test_sandbox_support import (
+from tests.graph.sandbox.support import (
     ACME,
     BRIGHT,
     NOVA,
@@ -17,22 +15,9 @@ from tests.graph.test_sandbox_support import (
     V,
     auth,
     error_of,
-    graph_client,
-    new_sandbox,
     share,
     tasks,
 )
-
-
-@pytest.fixture
-def sandbox() -> Sandbox:
-    return new_sandbox()[0]
-
-
-@pytest.fixture
-async def client(sandbox: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
-    async with graph_client(sandbox) as client:
-        yield client
 
 
 async def test_only_the_owner_may_share(client: httpx.AsyncClient, sandbox: Sandbox) -> None:

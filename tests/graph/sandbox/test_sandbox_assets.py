@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
 import pytest
 
 from bot.graph.sandbox import Sandbox
-from tests.graph.test_sandbox_support import (
+from tests.graph.sandbox.support import (
     ACME,
     ACME_ACCOUNT,
     ACME_ACCOUNT_FOR_BRIGHT,
@@ -24,21 +23,8 @@ from tests.graph.test_sandbox_support import (
     V,
     auth,
     error_of,
-    graph_client,
-    new_sandbox,
     share,
 )
-
-
-@pytest.fixture
-def sandbox() -> Sandbox:
-    return new_sandbox()[0]
-
-
-@pytest.fixture
-async def client(sandbox: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
-    async with graph_client(sandbox) as client:
-        yield client
 
 
 async def link(

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 
 from bot.graph.sandbox import Sandbox
 from bot.graph.sandbox_world import WorldStateError
-from tests.graph.test_sandbox_support import (
+from tests.graph.sandbox.support import (
     ACME,
     BRIGHT,
     NOVA,
@@ -19,21 +17,8 @@ from tests.graph.test_sandbox_support import (
     V,
     auth,
     error_of,
-    graph_client,
-    new_sandbox,
     share,
 )
-
-
-@pytest.fixture
-def sandbox() -> Sandbox:
-    return new_sandbox()[0]
-
-
-@pytest.fixture
-async def client(sandbox: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
-    async with graph_client(sandbox) as client:
-        yield client
 
 
 async def pending(client: httpx.AsyncClient, sandbox: Sandbox) -> str:

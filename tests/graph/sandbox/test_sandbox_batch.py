@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,7 +12,7 @@ import httpx
 import pytest
 
 from bot.graph.sandbox import Sandbox
-from tests.graph.test_sandbox_support import (
+from tests.graph.sandbox.support import (
     ACME,
     BRIGHT,
     NOVA,
@@ -22,21 +21,8 @@ from tests.graph.test_sandbox_support import (
     V,
     auth,
     error_of,
-    graph_client,
-    new_sandbox,
     tasks,
 )
-
-
-@pytest.fixture
-def sandbox() -> Sandbox:
-    return new_sandbox()[0]
-
-
-@pytest.fixture
-async def client(sandbox: Sandbox) -> AsyncIterator[httpx.AsyncClient]:
-    async with graph_client(sandbox) as client:
-        yield client
 
 
 def share_op(pixel: str, business: str) -> dict[str, str]:
