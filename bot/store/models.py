@@ -31,6 +31,7 @@ NAMING_CONVENTION = {
 
 META_ID = String(32)  # Meta ids are numeric strings of up to ~20 digits
 SLACK_ID = String(32)
+NAME = String(200)
 
 
 def utcnow() -> datetime:
@@ -102,9 +103,14 @@ class ShareRequest(Base):
     agency_business_id: Mapped[str] = mapped_column(META_ID)
     permitted_tasks: Mapped[list[str]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20))
-    pending_request_id: Mapped[str | None] = mapped_column(META_ID, unique=True)
+    # Not unique: Meta groups every pixel shared between two businesses into one request.
+    pending_request_id: Mapped[str | None] = mapped_column(META_ID)
     requester_slack_id: Mapped[str] = mapped_column(SLACK_ID)
     note: Mapped[str | None] = mapped_column(Text)
+    # Names as Meta gave them when the request was made, to redraw messages without Meta.
+    pixel_name: Mapped[str | None] = mapped_column(NAME)
+    owner_name: Mapped[str | None] = mapped_column(NAME)
+    agency_name: Mapped[str | None] = mapped_column(NAME)
     decider_slack_id: Mapped[str | None] = mapped_column(SLACK_ID)
     decision_reason: Mapped[str | None] = mapped_column(Text)
     slack_channel: Mapped[str | None] = mapped_column(SLACK_ID)
@@ -122,6 +128,7 @@ class ShareRequest(Base):
         Index("ix_share_requests_requester_created", "requester_slack_id", "created_at"),
         Index("ix_share_requests_pixel_agency", "pixel_id", "agency_business_id"),
         Index("ix_share_requests_status_updated", "status", "updated_at"),
+        Index("ix_share_requests_pending_request_id", "pending_request_id"),
     )
 
 
