@@ -30,6 +30,14 @@ class AccountCalls(GraphCalls):
         )
         return [AdAccount.from_graph(item) for item in items]
 
+    async def list_ad_accounts(self, token: SecretStr, business_id: str) -> list[AdAccount]:
+        """Ad accounts a business owns or was given (`owned_` and `client_ad_accounts`)."""
+        business = validate_id(business_id, "business id")
+        fields = "id,account_id,name"
+        owned = await self._list(token, f"{business}/owned_ad_accounts", fields=fields)
+        given = await self._list(token, f"{business}/client_ad_accounts", fields=fields)
+        return [AdAccount.from_graph(item) for item in [*owned, *given]]
+
     async def link_ad_account(
         self, token: SecretStr, pixel_id: str, business_id: str, account_id: str
     ) -> None:
