@@ -29,6 +29,7 @@ _EXPECTED = {
     "meta_app_secret": "the Meta app's secret (App settings > Basic)",
     "pixelbot_secret_key": "a Fernet key; run `pixelbot secret-key` to make one",
     "log_level": "one of DEBUG, INFO, WARNING, ERROR",
+    "pixelbot_allow_self_approval": "true or false",
 }
 
 
@@ -59,6 +60,8 @@ class Settings(BaseSettings):
     graph_api_version: str = "v25.0"
     meta_app_secret: Secret = None
     pixelbot_secret_key: Secret = None
+    # Whether the person who asked for a share may also approve it (as an agency admin).
+    pixelbot_allow_self_approval: bool = False
     log_level: str = Field(default="INFO", pattern=r"(?i)^(DEBUG|INFO|WARNING|ERROR)$")
 
     @field_validator("slack_bot_token")

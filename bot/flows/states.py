@@ -7,8 +7,11 @@ crash the rows show exactly what was under way.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from bot.errors import Conflict
+from bot.graph.types import APPROVED_STATUSES, PENDING_STATUSES
+from bot.store.repositories import ShareRequests
 
 
 class ShareStatus(StrEnum):
@@ -50,6 +53,8 @@ TRANSITIONS: dict[ShareStatus, frozenset[ShareStatus]] = {
 }
 
 IN_FLIGHT = frozenset({S.SUBMITTING, S.APPROVING, S.DECLINING, S.CANCELLING, S.REVOKING})
+# A request for the same pixel and agency in one of these blocks a new share.
+OPEN = frozenset({S.SUBMITTING, S.PENDING, S.APPROVING, S.DECLINING, S.CANCELLING})
 FINAL = frozenset(status for status, targets in TRANSITIONS.items() if not targets)
 
 
@@ -66,3 +71,38 @@ def check_transition(current: ShareStatus, target: ShareStatus) -> None:
     """Raise `IllegalTransition` unless `current` may become `target`."""
     if target not in TRANSITIONS[current]:
         raise IllegalTransition(current, target)
+
+
+async def transition(
+    requests: ShareRequests,
+    request_id: int,
+    current: ShareStatus,
+    target: ShareStatus,
+    **fields: Any,
+) -> bool:
+    """Apply one move: checked against the table, then a conditional UPDATE.
+
+    True when this call made the change; False when the row was no longer `current`.
+    """
+    check_transition(current, target)
+    return await requests.move(request_id, current.value, target.value, **fields)
+
+
+# graph-api.md §1.4: what each `request_status` of a sharing request means for our row.
+_META_FINAL = {
+    "DECLINE": S.DECLINED,
+    "MMA_DIRECT_ASSETS_DECLINED": S.DECLINED,
+    "EXPIRED": S.EXPIRED,
+    "MMA_DIRECT_ASSETS_EXPIRED": S.EXPIRED,
+    "CANCELED": S.CANCELLED,
+}
+
+
+def from_meta(request_status: str) -> ShareStatus | None:
+    """Our state for Meta's `request_status`; None for a value we do not know (never guess)."""
+    value = request_status.upper()
+    if value in PENDING_STATUSES:
+        return S.PENDING
+    if value in APPROVED_STATUSES:
+        return S.ACTIVE
+    return _META_FINAL.get(value)

@@ -1,0 +1,52 @@
+"""One audit event per attempt, whatever its outcome, in the caller's transaction."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.graph.errors import GraphError
+from bot.store.repositories import AuditEntry, AuditLog
+
+
+class Outcome(StrEnum):
+    """How an attempt ended, as the audit log records it."""
+
+    OK = "ok"  # done at Meta (or nothing needed doing)
+    PENDING = "pending"  # Meta opened a request the agency must accept
+    REFUSED = "refused"  # pixelbot said no (authorization, state, input); Meta not called
+    FAILED = "failed"  # Meta said no
+    UNKNOWN = "unknown"  # no answer from Meta: it may have applied the change
+
+
+async def record(
+    session: AsyncSession,
+    actor: str,
+    action: str,
+    outcome: Outcome,
+    *,
+    pixel_id: str | None = None,
+    business_id: str | None = None,
+    agency_business_id: str | None = None,
+    share_request_id: int | None = None,
+    error: GraphError | None = None,
+    detail: str | None = None,
+) -> None:
+    """Append an audit event; a Graph error contributes its code, fbtrace_id and message."""
+    if error is not None and detail is None:
+        detail = error.user_message
+    await AuditLog(session).append(
+        AuditEntry(
+            actor=actor,
+            action=action,
+            outcome=outcome.value,
+            pixel_id=pixel_id,
+            business_id=business_id,
+            agency_business_id=agency_business_id,
+            share_request_id=share_request_id,
+            graph_code=error.code if error is not None else None,
+            fbtrace_id=error.fbtrace_id if error is not None else None,
+            detail=detail[:2000] if detail else None,
+        )
+    )

@@ -1,0 +1,221 @@
+"""Share a pixel with an agency: record the intent, ask Meta, record what Meta said."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors import Conflict, InvalidInput, PixelbotError
+from bot.flows import ids
+from bot.flows.access import OwnedPixel, owned_pixel
+from bot.flows.audit import Outcome, record
+from bot.flows.context import Context
+from bot.flows.refusals import refused
+from bot.flows.states import OPEN, ShareStatus, transition
+from bot.flows.tasks import parse_tasks
+from bot.flows.views import MetaFailed, RequestView
+from bot.graph.errors import GraphError, GraphInvalidParameter, outcome_unknown
+from bot.graph.types import ShareStatus as MetaShare
+from bot.store.models import ShareRequest
+from bot.store.repositories import Businesses, ShareRequests
+
+S = ShareStatus
+MAX_NOTE = 1000
+NAME_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class ShareOutcome:
+    """The stored request after Meta answered, and where its approval should go."""
+
+    request: RequestView
+    approvals_channel: str | None  # the agency's channel, when it is registered with one
+    agency_registered: bool
+
+
+@dataclass(frozen=True)
+class _Plan:
+    owned: OwnedPixel
+    agency_name: str | None
+    approvals_channel: str | None
+    agency_registered: bool
+
+
+def clean_note(note: str | None) -> str | None:
+    """A note as stored: trimmed, None when empty, refused when too long."""
+    text = (note or "").strip()
+    if len(text) > MAX_NOTE:
+        raise InvalidInput(f"the note is {len(text)} characters; at most {MAX_NOTE}")
+    return text or None
+
+
+async def share(
+    ctx: Context,
+    actor: str,
+    pixel_id: str,
+    agency_id: str,
+    tasks: Sequence[str],
+    note: str | None = None,
+) -> ShareOutcome:
+    """Share `pixel_id` with `agency_id`; raise a PixelbotError (audited) when refused."""
+    try:
+        ids.meta_id(pixel_id, "PIXEL_ID")
+        ids.meta_id(agency_id, "AGENCY_BUSINESS_ID")
+        chosen = sorted({t.value for t in parse_tasks(list(tasks))})
+        note = clean_note(note)
+        async with ctx.sessions() as session:
+            plan = await _plan(ctx, session, actor, pixel_id, agency_id)
+    except PixelbotError as exc:
+        await refused(ctx, actor, "share", exc, pixel_id=pixel_id, agency_business_id=agency_id)
+        raise
+    request_id = await _record_intent(ctx, actor, plan, agency_id, chosen, note)
+    owner = plan.owned.owner
+    try:
+        result = await ctx.meta.share_pixel(owner.token, pixel_id, agency_id, chosen)
+    except GraphError as error:
+        raise await _failed(ctx, actor, request_id, plan, error) from error
+    async with ctx.sessions.begin() as session:
+        requests = ShareRequests(session)
+        if result.status is MetaShare.PENDING:
+            await transition(
+                requests,
+                request_id,
+                S.SUBMITTING,
+                S.PENDING,
+                pending_request_id=result.pending_request_id,
+            )
+            outcome = Outcome.PENDING
+        else:
+            await transition(requests, request_id, S.SUBMITTING, S.ACTIVE, decided_at=ctx.clock())
+            outcome = Outcome.OK
+        row = await reread(session, request_id)
+        await record(
+            session,
+            actor,
+            "share",
+            outcome,
+            pixel_id=pixel_id,
+            business_id=owner.business_id,
+            agency_business_id=agency_id,
+            share_request_id=request_id,
+            detail=f"tasks {','.join(chosen)}"
+            + (f"; Meta request {row.pending_request_id}" if row.pending_request_id else ""),
+        )
+        return ShareOutcome(RequestView.of(row), plan.approvals_channel, plan.agency_registered)
+
+
+async def _plan(
+    ctx: Context, session: AsyncSession, actor: str, pixel_id: str, agency_id: str
+) -> _Plan:
+    owned = await owned_pixel(ctx, session, actor, pixel_id)
+    if agency_id == owned.owner.business_id:
+        raise InvalidInput(f"{owned.owner.name} owns pixel {pixel_id}; it cannot share with itself")
+    open_row = await session.scalar(
+        select(ShareRequest)
+        .where(
+            ShareRequest.pixel_id == pixel_id,
+            ShareRequest.agency_business_id == agency_id,
+            ShareRequest.status.in_([s.value for s in OPEN]),
+        )
+        .limit(1)
+    )
+    if open_row is not None:
+        raise Conflict(
+            f"pixel {pixel_id} already has request #{open_row.id} to business {agency_id} "
+            f"({open_row.status}); `/pixel unshare {pixel_id} {agency_id}` cancels it"
+        )
+    agency = await Businesses(session).get(agency_id)
+    if agency is not None:
+        return _Plan(owned, agency.name, agency.approvals_channel, True)
+    return _Plan(owned, await _meta_name(ctx, owned, agency_id), None, False)
+
+
+async def _meta_name(ctx: Context, owned: OwnedPixel, agency_id: str) -> str | None:
+    """Meta's name for an unregistered agency; an id Meta does not know is refused."""
+    try:
+        return (await ctx.meta.get_business(owned.owner.token, agency_id)).name or None
+    except GraphInvalidParameter as error:
+        raise InvalidInput(f"Meta knows no business {agency_id}: {error.user_message}") from None
+    except GraphError:  # the name is a nicety; Meta's answer to the share is what counts
+        return None
+
+
+async def _record_intent(
+    ctx: Context, actor: str, plan: _Plan, agency_id: str, tasks: list[str], note: str | None
+) -> int:
+    """Committed before Meta is called: a request that reaches Meta is never missing here."""
+    pixel, owner = plan.owned.pixel, plan.owned.owner
+    async with ctx.sessions.begin() as session:
+        row = await ShareRequests(session).add(
+            ShareRequest(
+                pixel_id=pixel.id or "",
+                owner_business_id=owner.business_id,
+                agency_business_id=agency_id,
+                permitted_tasks=tasks,
+                status=S.SUBMITTING.value,
+                requester_slack_id=actor,
+                note=note,
+                pixel_name=(pixel.name or None) and pixel.name[:NAME_LIMIT],
+                owner_name=owner.name[:NAME_LIMIT],
+                agency_name=plan.agency_name and plan.agency_name[:NAME_LIMIT],
+            )
+        )
+        return row.id
+
+
+async def _failed(
+    ctx: Context, actor: str, request_id: int, plan: _Plan, error: GraphError
+) -> MetaFailed:
+    """Record Meta's refusal; without an answer the row stays `submitting` to be checked."""
+    uncertain = outcome_unknown(error)
+    fields = {
+        "graph_error_code": error.code,
+        "graph_error_subcode": error.error_subcode,
+        "graph_error_message": error.user_message[:2000],
+        "graph_fbtrace_id": error.fbtrace_id,
+    }
+    owner = plan.owned.owner
+    async with ctx.sessions.begin() as session:
+        requests = ShareRequests(session)
+        if uncertain:
+            await requests.move(request_id, S.SUBMITTING.value, S.SUBMITTING.value, **fields)
+        else:
+            await transition(requests, request_id, S.SUBMITTING, S.FAILED, **fields)
+        row = await reread(session, request_id)
+        await record(
+            session,
+            actor,
+            "share",
+            Outcome.UNKNOWN if uncertain else Outcome.FAILED,
+            pixel_id=row.pixel_id,
+            business_id=owner.business_id,
+            agency_business_id=row.agency_business_id,
+            share_request_id=request_id,
+            error=error,
+        )
+        view = RequestView.of(row)
+    return MetaFailed(error, owner.business_id, owner.name, view, uncertain=uncertain)
+
+
+async def reread(session: AsyncSession, request_id: int) -> ShareRequest:
+    """The row as the database has it now (conditional UPDATEs bypass the identity map)."""
+    row = await session.scalar(
+        select(ShareRequest)
+        .where(ShareRequest.id == request_id)
+        .execution_options(populate_existing=True)
+    )
+    assert row is not None
+    return row
+
+
+async def remember_message(ctx: Context, request_id: int, channel: str, ts: str) -> None:
+    """Where the approval message was posted, so that any replica can edit it later."""
+    async with ctx.sessions.begin() as session:
+        await session.execute(
+            update(ShareRequest)
+            .where(ShareRequest.id == request_id)
+            .values(slack_channel=channel, slack_ts=ts)
+        )

@@ -1,0 +1,182 @@
+"""The owner takes a pixel back from an agency, or withdraws a request still pending.
+
+Both are `DELETE /{pixel}/agencies`; Meta treats a repeat as a no-op, so a failed or
+unanswered call simply leaves our rows as they were, to be tried again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors import NotFound, PixelbotError
+from bot.flows import ids
+from bot.flows.access import OwnedPixel, owned_pixel
+from bot.flows.audit import Outcome, record
+from bot.flows.context import Context
+from bot.flows.refusals import refused
+from bot.flows.sharing import reread
+from bot.flows.states import ShareStatus, transition
+from bot.flows.views import MetaFailed, RequestView
+from bot.graph.errors import GraphError, outcome_unknown
+from bot.store.models import ShareRequest
+from bot.store.repositories import Businesses, ShareRequests
+
+S = ShareStatus
+# What each kind of row becomes while the DELETE is under way, and after it.
+_MOVES = {S.PENDING: (S.CANCELLING, S.CANCELLED), S.ACTIVE: (S.REVOKING, S.REVOKED)}
+
+
+@dataclass(frozen=True)
+class UnsharePlan:
+    """What `/pixel unshare` would do, shown before the user confirms."""
+
+    pixel_id: str
+    pixel_name: str
+    owner_name: str
+    agency_id: str
+    agency_name: str | None
+    shared: bool  # Meta lists the agency on the pixel now
+    pending: RequestView | None  # a request still waiting, which would be cancelled
+
+
+@dataclass(frozen=True)
+class UnshareOutcome:
+    """The rows the DELETE settled (cancelled or revoked); may be empty."""
+
+    pixel_id: str
+    agency_id: str
+    requests: tuple[RequestView, ...]
+
+
+async def plan_unshare(ctx: Context, actor: str, pixel_id: str, agency_id: str) -> UnsharePlan:
+    """Check the owner's admin and what exists now; raise (audited) when there is nothing."""
+    try:
+        ids.meta_id(pixel_id, "PIXEL_ID")
+        ids.meta_id(agency_id, "AGENCY_BUSINESS_ID")
+        async with ctx.sessions() as session:
+            owned = await owned_pixel(ctx, session, actor, pixel_id)
+            rows = await _rows(session, pixel_id, agency_id)
+            agency = await Businesses(session).get(agency_id)
+        agencies = await _agencies(ctx, owned)
+    except PixelbotError as exc:
+        await refused(ctx, actor, "unshare", exc, pixel_id=pixel_id, agency_business_id=agency_id)
+        raise
+    listed = agencies.get(agency_id)
+    pending = next((r for r in rows if r.status == S.PENDING), None)
+    if listed is None and pending is None:
+        nothing = NotFound(
+            f"pixel {pixel_id} is not shared with business {agency_id}, "
+            "and no request to it is pending"
+        )
+        await refused(
+            ctx, actor, "unshare", nothing, pixel_id=pixel_id, agency_business_id=agency_id
+        )
+        raise nothing
+    name = (agency.name if agency else None) or listed or (pending.agency_name if pending else None)
+    return UnsharePlan(
+        pixel_id,
+        owned.pixel.name,
+        owned.owner.name,
+        agency_id,
+        name,
+        listed is not None,
+        RequestView.of(pending) if pending else None,
+    )
+
+
+async def unshare(ctx: Context, actor: str, pixel_id: str, agency_id: str) -> UnshareOutcome:
+    """Confirmed: claim the open rows, DELETE at Meta, record the outcome."""
+    try:
+        async with ctx.sessions.begin() as session:
+            owned = await owned_pixel(ctx, session, actor, pixel_id)
+            claimed = await _claim(session, pixel_id, agency_id, actor)
+    except PixelbotError as exc:
+        await refused(ctx, actor, "unshare", exc, pixel_id=pixel_id, agency_business_id=agency_id)
+        raise
+    owner = owned.owner
+    try:
+        await ctx.meta.unshare_pixel(owner.token, pixel_id, agency_id)
+    except GraphError as error:
+        await _release(ctx, actor, claimed, error, owner.business_id, pixel_id, agency_id)
+        raise MetaFailed(
+            error, owner.business_id, owner.name, uncertain=outcome_unknown(error)
+        ) from error
+    async with ctx.sessions.begin() as session:
+        requests = ShareRequests(session)
+        for request_id, was in claimed:
+            busy, done = _MOVES[was]
+            await transition(requests, request_id, busy, done, decided_at=ctx.clock())
+        await record(
+            session,
+            actor,
+            "unshare",
+            Outcome.OK,
+            business_id=owner.business_id,
+            share_request_id=claimed[0][0] if claimed else None,
+            detail=", ".join(f"#{i} {_MOVES[w][1]}" for i, w in claimed) or None,
+            pixel_id=pixel_id,
+            agency_business_id=agency_id,
+        )
+        views = [RequestView.of(await reread(session, i)) for i, _ in claimed]
+    return UnshareOutcome(pixel_id, agency_id, tuple(views))
+
+
+async def _rows(session: AsyncSession, pixel_id: str, agency_id: str) -> list[ShareRequest]:
+    result = await session.scalars(
+        select(ShareRequest)
+        .where(
+            ShareRequest.pixel_id == pixel_id,
+            ShareRequest.agency_business_id == agency_id,
+            ShareRequest.status.in_([s.value for s in _MOVES]),
+        )
+        .order_by(ShareRequest.id.desc())
+    )
+    return list(result.all())
+
+
+async def _agencies(ctx: Context, owned: OwnedPixel) -> dict[str, str]:
+    try:
+        listed = await ctx.meta.list_agencies(owned.owner.token, owned.pixel.id)
+    except GraphError as error:
+        raise MetaFailed(error, owned.owner.business_id, owned.owner.name) from error
+    return {a.id: a.name for a in listed}
+
+
+async def _claim(
+    session: AsyncSession, pixel_id: str, agency_id: str, actor: str
+) -> list[tuple[int, ShareStatus]]:
+    requests, claimed = ShareRequests(session), []
+    for row in await _rows(session, pixel_id, agency_id):
+        was = S(row.status)
+        if await transition(requests, row.id, was, _MOVES[was][0], decider_slack_id=actor):
+            claimed.append((row.id, was))
+    return claimed
+
+
+async def _release(
+    ctx: Context,
+    actor: str,
+    claimed: list[tuple[int, ShareStatus]],
+    error: GraphError,
+    owner_id: str,
+    pixel_id: str,
+    agency_id: str,
+) -> None:
+    async with ctx.sessions.begin() as session:
+        requests = ShareRequests(session)
+        for request_id, was in claimed:
+            await transition(requests, request_id, _MOVES[was][0], was, decider_slack_id=None)
+        await record(
+            session,
+            actor,
+            "unshare",
+            Outcome.UNKNOWN if outcome_unknown(error) else Outcome.FAILED,
+            business_id=owner_id,
+            share_request_id=claimed[0][0] if claimed else None,
+            error=error,
+            pixel_id=pixel_id,
+            agency_business_id=agency_id,
+        )
