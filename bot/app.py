@@ -6,7 +6,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.slack import commands, errors, events
+from bot.slack import actions, commands, errors, events, modals
 from bot.slack.services import Services
 
 
@@ -25,4 +25,6 @@ def create_app(settings: Settings, services: Services) -> AsyncApp:
     errors.register(app)
     commands.register(app, services)
     events.register(app, services)
+    actions.register(app, services)
+    modals.register(app, services)
     return app

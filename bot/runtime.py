@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import FrameType
 
@@ -14,6 +15,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from bot.app import create_app
 from bot.config import Settings
 from bot.errors import ConfigError
+from bot.flows.context import Context
 from bot.flows.registry import Registry
 from bot.graph.sandbox import create_sandbox
 from bot.graph.wiring import graph_client
@@ -63,13 +65,14 @@ async def _build_services(settings: Settings, options: ServeOptions) -> Services
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     sandbox = create_sandbox() if options.sandbox is not None else None
+    box = TokenBox(SecretStr(settings.secret("pixelbot_secret_key")))
     if sandbox is not None and options.sandbox is not None:
-        registry = Registry(sessions, TokenBox(SecretStr(settings.secret("pixelbot_secret_key"))))
-        await register_demo_world(registry, sandbox.world, options.sandbox)
+        await register_demo_world(Registry(sessions, box), sandbox.world, options.sandbox)
     graph = graph_client(
         settings.graph_api_url, settings.graph_api_version, settings.meta_app_secret, sandbox
     )
-    return Services(engine=engine, sessions=sessions, graph=graph, sandbox=sandbox is not None)
+    flows = Context(sessions, graph, box, allow_self_approval=settings.pixelbot_allow_self_approval)
+    return Services(engine, sessions, graph, flows, sandbox=sandbox is not None)
 
 
 async def serve(settings: Settings, options: ServeOptions) -> None:
@@ -86,7 +89,13 @@ async def serve(settings: Settings, options: ServeOptions) -> None:
         socket = AsyncSocketModeHandler(app, settings.secret("slack_app_token"))
         await socket.connect_async()  # type: ignore[no-untyped-call]
         checks["slack_socket"] = lambda: bool(socket and socket.client.is_connected())
-    server = Server(app, engine, extra_checks=checks, on_shutdown=[graph.aclose, engine.dispose])
+    # Background work is finished (or cut short by uvicorn's timeout) before closing clients.
+    on_shutdown: list[Callable[[], Awaitable[None]]] = [
+        services.background.drain,
+        graph.aclose,
+        engine.dispose,
+    ]
+    server = Server(app, engine, extra_checks=checks, on_shutdown=on_shutdown)
     config = uvicorn.Config(
         server, host=options.host, port=options.port, log_config=None, lifespan="on"
     )

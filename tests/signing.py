@@ -55,3 +55,67 @@ def event_body(event: dict[str, Any], event_id: str = "Ev0001") -> str:
             "event": event,
         }
     )
+
+
+def action_body(
+    action_id: str,
+    value: str,
+    user_id: str,
+    response_url: str,
+    *,
+    channel: str = "C0000CHAN",
+    message_ts: str = "1700000000.000001",
+) -> str:
+    """A `block_actions` payload for one button click, form-encoded as Slack sends it."""
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user_id, "username": "someone", "team_id": "T0000TEAM"},
+        "api_app_id": "A0000APP",
+        "token": "legacy-unused",
+        "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
+        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+        "team": {"id": "T0000TEAM", "domain": "example"},
+        "channel": {"id": channel, "name": "approvals"},
+        "message": {"type": "message", "ts": message_ts, "text": ""},
+        "response_url": response_url,
+        "actions": [
+            {
+                "action_id": action_id,
+                "block_id": "b1",
+                "text": {"type": "plain_text", "text": "Button"},
+                "value": value,
+                "type": "button",
+                "action_ts": str(time.time()),
+            }
+        ],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def view_body(
+    callback_id: str,
+    values: dict[str, dict[str, dict[str, Any]]],
+    user_id: str,
+    private_metadata: str = "",
+) -> str:
+    """A `view_submission` payload for a modal, form-encoded as Slack sends it."""
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T0000TEAM", "domain": "example"},
+        "user": {"id": user_id, "username": "someone", "name": "someone", "team_id": "T0000TEAM"},
+        "api_app_id": "A0000APP",
+        "token": "legacy-unused",
+        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+        "view": {
+            "id": "V0000VIEW",
+            "team_id": "T0000TEAM",
+            "type": "modal",
+            "callback_id": callback_id,
+            "private_metadata": private_metadata,
+            "state": {"values": values},
+            "hash": "h1",
+            "title": {"type": "plain_text", "text": "pixelbot"},
+        },
+        "response_urls": [],
+    }
+    return urlencode({"payload": json.dumps(payload)})

@@ -9,7 +9,9 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.errors import PixelbotError
+from bot.errors import Conflict, NotFound, PixelbotError
+from bot.flows.access import NotConnected, Refused
+from bot.flows.views import AlreadySettled, MetaFailed
 from bot.slack.blocks import Message, unexpected_error_message, usage_message
 
 log = logging.getLogger(__name__)
@@ -24,6 +26,17 @@ def new_error_id() -> str:
 
 def message_for(error: BaseException) -> Message:
     """What the user reads for `error`; unexpected ones are logged with their traceback."""
+    # Imported here: the builders import this package's blocks, which must not import back.
+    from bot.slack.problem_blocks import meta_failed_message, refusal_message
+    from bot.slack.request_blocks import already_settled_message
+
+    if isinstance(error, MetaFailed):
+        log.info("Meta refused: %s", error.error)
+        return meta_failed_message(error)
+    if isinstance(error, AlreadySettled):
+        return already_settled_message(error.request)
+    if isinstance(error, Refused | NotConnected | NotFound | Conflict):
+        return refusal_message(str(error))
     if isinstance(error, PixelbotError):
         return usage_message(str(error), getattr(error, "subcommand", None))
     error_id = new_error_id()

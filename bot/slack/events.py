@@ -7,9 +7,11 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.blocks import home_view
+from bot.flows import looking
 from bot.slack.ids import Event
 from bot.slack.services import Services
+from bot.slack.times import now
+from bot.slack.view_blocks import home_view
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -20,4 +22,6 @@ def register(app: AsyncApp, services: Services) -> None:
         # The event also fires for the Messages tab; publishing then would be wasted work.
         if event.get("tab") != "home":
             return
-        await client.views_publish(user_id=event["user"], view=home_view(services.sandbox))
+        user = str(event["user"])
+        waiting = await looking.waiting(services.flows, user)
+        await client.views_publish(user_id=user, view=home_view(waiting, now(), services.sandbox))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.flows.context import Context
 from bot.graph.client import GraphClient
+from bot.slack.background import Background
 
 
 @dataclass(frozen=True)
@@ -16,4 +18,6 @@ class Services:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     graph: GraphClient
+    flows: Context
     sandbox: bool = False  # Meta is simulated in-process; replies say so
+    background: Background = field(default_factory=Background)

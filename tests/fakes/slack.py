@@ -34,6 +34,7 @@ class FakeSlack:
 
     calls: list[Call] = field(default_factory=list)
     webhooks: list[dict[str, Any]] = field(default_factory=list)
+    hooks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
     socket_inbox: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     socket_outbox: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
@@ -48,6 +49,10 @@ class FakeSlack:
     def response_url(self, name: str = "r1") -> str:
         """A response_url to put in payloads; what the app posts there lands in `webhooks`."""
         return f"http://127.0.0.1:{self.port}/webhook/{name}"
+
+    def posted_to(self, name: str) -> list[dict[str, Any]]:
+        """What the app posted to the response_url called `name`, in order."""
+        return self.hooks.get(name, [])
 
     def calls_to(self, method: str) -> list[Call]:
         """The recorded calls of one Web API method."""
@@ -96,7 +101,9 @@ class FakeSlack:
         return {}
 
     async def _webhook(self, request: web.Request) -> web.Response:
-        self.webhooks.append(await request.json())
+        body = await request.json()
+        self.webhooks.append(body)
+        self.hooks.setdefault(request.match_info["name"], []).append(body)
         return web.Response(text="ok")
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:

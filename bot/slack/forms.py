@@ -1,0 +1,94 @@
+"""Modal submissions parsed once, at the edge: typed values, or errors keyed by field."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bot.errors import InvalidInput
+from bot.flows import ids
+from bot.flows.sharing import clean_note
+from bot.flows.tasks import parse_tasks
+from bot.slack.ids import Field
+
+
+class FormErrors(InvalidInput):
+    """What is wrong, per input block (Slack shows each under its field)."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class ShareForm:
+    """The share modal, valid."""
+
+    pixel_id: str
+    agency_id: str
+    tasks: tuple[str, ...]
+    note: str | None
+
+
+def _element(view: Mapping[str, Any], block: Field) -> Mapping[str, Any]:
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, Mapping) else None
+    inputs = values.get(block.value) if isinstance(values, Mapping) else None
+    element = inputs.get(Field.VALUE.value) if isinstance(inputs, Mapping) else None
+    return element if isinstance(element, Mapping) else {}
+
+
+def _text(view: Mapping[str, Any], block: Field) -> str:
+    element = _element(view, block)
+    selected = element.get("selected_option")
+    value = selected.get("value") if isinstance(selected, Mapping) else element.get("value")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _choices(view: Mapping[str, Any], block: Field) -> list[str]:
+    options = _element(view, block).get("selected_options")
+    if not isinstance(options, list):
+        return []
+    return [
+        o["value"] for o in options if isinstance(o, Mapping) and isinstance(o.get("value"), str)
+    ]
+
+
+def share_form(view: Mapping[str, Any]) -> ShareForm:
+    """The share modal's values; `FormErrors` naming each bad field."""
+    errors: dict[str, str] = {}
+    values: dict[Field, Any] = {}
+    checks: dict[Field, Callable[[], object]] = {
+        Field.PIXEL: lambda: ids.meta_id(_text(view, Field.PIXEL), "the pixel id"),
+        Field.AGENCY: lambda: ids.meta_id(_text(view, Field.AGENCY), "the agency business id"),
+        Field.TASKS: lambda: tuple(t.value for t in parse_tasks(_choices(view, Field.TASKS))),
+        Field.NOTE: lambda: clean_note(_text(view, Field.NOTE)),
+    }
+    for field, check in checks.items():
+        try:
+            values[field] = check()
+        except InvalidInput as exc:
+            errors[field.value] = str(exc)[:150]
+    if errors:
+        raise FormErrors(errors)
+    return ShareForm(
+        values[Field.PIXEL], values[Field.AGENCY], values[Field.TASKS], values[Field.NOTE]
+    )
+
+
+def decline_form(view: Mapping[str, Any]) -> tuple[int, str | None]:
+    """The request id the decline modal was opened for, and the optional reason."""
+    try:
+        reason = clean_note(_text(view, Field.REASON))
+    except InvalidInput as exc:
+        raise FormErrors({Field.REASON.value: str(exc)}) from None
+    return request_id(view.get("private_metadata")), reason
+
+
+def request_id(value: object) -> int:
+    """Our request id from a button value or private_metadata; nothing else is accepted."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,12}", value):
+        return int(value)
+    raise InvalidInput("that button or form does not belong to a pixelbot request")

@@ -1,0 +1,116 @@
+"""The share and decline modals: opened at once, filled after, submissions checked per field."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.flows import deciding, looking, sharing
+from bot.graph.types import Decision
+from bot.slack import forms
+from bot.slack.ids import Callback
+from bot.slack.notify import announce, post_approval
+from bot.slack.request_blocks import share_result_message
+from bot.slack.services import Services
+from bot.slack.view_blocks import decline_modal, share_modal
+
+log = logging.getLogger(__name__)
+
+
+class DirectMessage:
+    """A `respond`-like callable for surfaces without a response_url: DMs the user."""
+
+    def __init__(self, client: AsyncWebClient, user: str) -> None:
+        self._client = client
+        self._user = user
+
+    async def __call__(self, **kwargs: Any) -> None:
+        await self._client.chat_postMessage(
+            channel=self._user, text=kwargs.get("text", ""), blocks=kwargs.get("blocks")
+        )
+
+
+async def open_share_modal(
+    services: Services, client: AsyncWebClient, user: str, trigger_id: str
+) -> None:
+    """Open the form now (trigger_id lasts 3 s), then fill the pixel picker from Meta."""
+    response = await client.views_open(trigger_id=trigger_id, view=share_modal(None))
+    view = response["view"]
+    pixels = await looking.pickable_pixels(services.flows, user)
+    try:
+        await client.views_update(
+            view_id=view["id"], hash=view.get("hash"), view=share_modal(pixels)
+        )
+    except SlackApiError as exc:  # submitted or closed meanwhile: nothing left to fill
+        log.info("share form not filled: %s", exc.response.get("error"))
+
+
+async def open_decline_modal(
+    services: Services, client: AsyncWebClient, user: str, request_id: int, trigger_id: str
+) -> None:
+    """Check the clicker may decide, then ask for an optional reason."""
+    request = await deciding.check_decider(services.flows, user, request_id)
+    await client.views_open(trigger_id=trigger_id, view=decline_modal(request))
+
+
+async def _share(
+    services: Services, client: AsyncWebClient, user: str, form: forms.ShareForm
+) -> None:
+    outcome = await sharing.share(
+        services.flows, user, form.pixel_id, form.agency_id, form.tasks, form.note
+    )
+    posted = None
+    if outcome.request.status == "pending" and outcome.approvals_channel:
+        posted = await post_approval(
+            client, services.flows, outcome.request, outcome.approvals_channel
+        )
+    message = share_result_message(outcome, posted)
+    await DirectMessage(client, user)(**message.as_kwargs())
+
+
+async def decide_and_announce(
+    services: Services,
+    client: AsyncWebClient,
+    user: str,
+    request_id: int,
+    decision: Decision,
+    reason: str | None = None,
+) -> None:
+    """Decide at Meta, then tell the channel, the thread and the requester."""
+    outcome = await deciding.decide(services.flows, user, request_id, decision, reason)
+    await announce(client, outcome.requests, user)
+
+
+def register(app: AsyncApp, services: Services) -> None:
+    """Register the modal submissions."""
+
+    @app.view(Callback.SHARE.value)
+    async def share_submitted(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        try:
+            form = forms.share_form(view)
+        except forms.FormErrors as exc:
+            await ack(response_action="errors", errors=exc.errors)
+            return
+        await ack()
+        user = str(body["user"]["id"])
+        services.background.spawn(_share(services, client, user, form), DirectMessage(client, user))
+
+    @app.view(Callback.DECLINE.value)
+    async def decline_submitted(
+        ack: AsyncAck, body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
+        try:
+            request_id, reason = forms.decline_form(view)
+        except forms.FormErrors as exc:
+            await ack(response_action="errors", errors=exc.errors)
+            return
+        await ack()
+        user = str(body["user"]["id"])
+        work = decide_and_announce(services, client, user, request_id, Decision.DECLINE, reason)
+        services.background.spawn(work, DirectMessage(client, user))
