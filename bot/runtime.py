@@ -71,8 +71,16 @@ async def _build_services(settings: Settings, options: ServeOptions) -> Services
     graph = graph_client(
         settings.graph_api_url, settings.graph_api_version, settings.meta_app_secret, sandbox
     )
-    flows = Context(sessions, graph, box, allow_self_approval=settings.pixelbot_allow_self_approval)
+    flows = Context(sessions, graph, box, allow_self_approval=_self_approval(settings, options))
     return Services(engine, sessions, graph, flows, sandbox=sandbox is not None)
+
+
+def _self_approval(settings: Settings, options: ServeOptions) -> bool:
+    """As set; in the sandbox, on unless set, so that one person can try every flow alone."""
+    if "pixelbot_allow_self_approval" in settings.model_fields_set or options.sandbox is None:
+        return settings.pixelbot_allow_self_approval
+    log.info("sandbox: requesters may approve their own requests (PIXELBOT_ALLOW_SELF_APPROVAL)")
+    return True
 
 
 async def serve(settings: Settings, options: ServeOptions) -> None:

@@ -15,8 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bot.slack.ids import Action
 from tests.fakes.slack import FakeSlack
-from tests.signing import command_body, signed_headers
+from tests.signing import action_body, command_body, signed_headers
+from tests.waiting import until
 
 pytestmark = pytest.mark.slow
 
@@ -243,3 +245,54 @@ async def test_pixelbot_sandbox_refuses_a_bad_world_file(tmp_path: Path) -> None
     assert proc.returncode == 2
     (line,) = err.decode().strip().splitlines()
     assert line.startswith("pixelbot: ") and "world.yaml" in line
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_serve_sandbox_runs_share_and_approve_from_slack(
+    sqlite_env: dict[str, str], fake_slack: FakeSlack
+) -> None:
+    """The demo as a newcomer runs it: one person, every business, one approvals channel."""
+    port = _free_port()
+    proc = await _start(
+        sqlite_env,
+        "--port",
+        str(port),
+        "--sandbox",
+        "--sandbox-admin",
+        "U0000USER",
+        "--sandbox-channel",
+        "C0APPROVAL",
+    )
+    url = f"http://127.0.0.1:{port}/slack/events"
+    try:
+        await _wait_healthy(port, proc)
+        async with httpx.AsyncClient() as client:
+            # Acme's Website pixel to Nova Media, which is not a partner yet: Meta asks Nova.
+            body = command_body(
+                "share 300400500600701 100200300400503 ANALYZE",
+                response_url=fake_slack.response_url("share"),
+            )
+            ack = await client.post(url, content=body, headers=signed_headers(body))
+            assert ack.status_code == 200
+            await until(lambda: bool(fake_slack.posted_to("share")), 10)
+            assert "<#C0APPROVAL>" in json.dumps(fake_slack.posted_to("share")[-1])
+            [posted] = fake_slack.calls_to("chat.postMessage")
+            blocks = posted.params["blocks"]
+            approve = next(
+                e
+                for b in blocks
+                if b["type"] == "actions"
+                for e in b["elements"]
+                if e["action_id"] == Action.APPROVE
+            )
+            click = action_body(
+                Action.APPROVE, approve["value"], "U0000USER", fake_slack.response_url("click")
+            )
+            ack = await client.post(url, content=click, headers=signed_headers(click))
+            assert ack.status_code == 200
+            await until(lambda: bool(fake_slack.calls_to("chat.update")), 10)
+        [update] = fake_slack.calls_to("chat.update")
+        assert "Approved by <@U0000USER>" in json.dumps(update.params)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 15) == 0

@@ -171,6 +171,12 @@ def share_result_message(outcome: ShareOutcome, posted_to: str | None) -> Messag
             f":hourglass_flowing_sand: Meta opened request {meta}; it waits for the admins "
             f"of {agency} in <#{posted_to}>."
         )
+    elif outcome.approvals_channel:
+        text = (
+            f":warning: Meta opened request {meta}, but pixelbot could not post it in "
+            f"<#{outcome.approvals_channel}> (is the bot in that channel? `/invite @pixelbot`). "
+            f"The admins of {agency} can still decide it with `/pixel pending`."
+        )
     elif not outcome.agency_registered:
         text = (
             f":hourglass_flowing_sand: Meta opened request {meta}. {agency} is not connected "
