@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.graph.errors import GraphError
 from bot.store.repositories import AuditEntry, AuditLog
+
+log = logging.getLogger(__name__)
 
 
 class Outcome(StrEnum):
@@ -33,9 +36,27 @@ async def record(
     error: GraphError | None = None,
     detail: str | None = None,
 ) -> None:
-    """Append an audit event; a Graph error contributes its code, fbtrace_id and message."""
+    """Append an audit event (and log it); a Graph error gives its code, fbtrace_id, message."""
     if error is not None and detail is None:
         detail = error.user_message
+    log.info(
+        "%s by %s: %s (request %s, pixel %s, code %s, fbtrace_id %s)",
+        action,
+        actor,
+        outcome.value,
+        share_request_id,
+        pixel_id,
+        error.code if error else None,
+        error.fbtrace_id if error else None,
+        extra={
+            "action": action,
+            "actor": actor,
+            "outcome": outcome.value,
+            "share_request_id": share_request_id,
+            "pixel_id": pixel_id,
+            "fbtrace_id": error.fbtrace_id if error else None,
+        },
+    )
     await AuditLog(session).append(
         AuditEntry(
             actor=actor,
