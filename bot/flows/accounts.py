@@ -199,7 +199,10 @@ async def _audit(
     ctx: Context, actor: str, action: str, report: LinkReport, results: list[LinkResult]
 ) -> None:
     error = next((r.error for r in results if r.error is not None), None)
-    outcome = Outcome.FAILED if report.refused and not report.done else Outcome.OK
+    outcome = Outcome.OK
+    if report.refused and not report.done:
+        # Refused only by pixelbot's own checks means Meta was never asked.
+        outcome = Outcome.FAILED if error is not None else Outcome.REFUSED
     async with ctx.sessions.begin() as session:
         await record(
             session,

@@ -49,6 +49,8 @@ class UnshareOutcome:
     pixel_id: str
     agency_id: str
     requests: tuple[RequestView, ...]
+    pixel_name: str | None = None
+    agency_name: str | None = None
 
 
 async def plan_unshare(ctx: Context, actor: str, pixel_id: str, agency_id: str) -> UnsharePlan:
@@ -93,6 +95,7 @@ async def unshare(ctx: Context, actor: str, pixel_id: str, agency_id: str) -> Un
         async with ctx.sessions.begin() as session:
             owned = await owned_pixel(ctx, session, actor, pixel_id)
             claimed = await _claim(session, pixel_id, agency_id, actor)
+            agency = await Businesses(session).get(agency_id)
     except PixelbotError as exc:
         await refused(ctx, actor, "unshare", exc, pixel_id=pixel_id, agency_business_id=agency_id)
         raise
@@ -121,7 +124,8 @@ async def unshare(ctx: Context, actor: str, pixel_id: str, agency_id: str) -> Un
             agency_business_id=agency_id,
         )
         views = [RequestView.of(await reread(session, i)) for i, _ in claimed]
-    return UnshareOutcome(pixel_id, agency_id, tuple(views))
+    agency_name = agency.name if agency else next((v.agency_name for v in views), None)
+    return UnshareOutcome(pixel_id, agency_id, tuple(views), owned.pixel.name, agency_name)
 
 
 async def _rows(session: AsyncSession, pixel_id: str, agency_id: str) -> list[ShareRequest]:

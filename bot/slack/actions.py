@@ -58,14 +58,15 @@ async def _unshare(
     pixel, agency = _pair(value)
     outcome = await unsharing.unshare(services.flows, user, pixel, agency)
     await announce(client, outcome.requests, user)
-    message = in_sandbox(unshare_done_message(outcome), services.sandbox)
+    message = in_sandbox(unshare_done_message(outcome, outcome.pixel_name), services.sandbox)
     await respond(replace_original=True, **message.as_kwargs())
 
 
 async def _history(services: Services, user: str, value: str, respond: AsyncRespond) -> None:
     pixel, page = _page(value)
     history = await looking.history(services.flows, user, pixel, page)
-    await respond(replace_original=True, **history_message(history).as_kwargs())
+    message = in_sandbox(history_message(history), services.sandbox)
+    await respond(replace_original=True, **message.as_kwargs())
 
 
 def register(app: AsyncApp, services: Services) -> None:

@@ -10,7 +10,8 @@ from bot.flows import ids
 from bot.flows.tasks import Task, parse_tasks
 
 MAX_ACCOUNTS_PER_LINK = 500
-MAX_COMMAND_TEXT = 4000
+# 500 ad accounts of up to 20 digits with `act_` and a space each, plus the rest.
+MAX_COMMAND_TEXT = 14000
 
 USAGE: dict[str, str] = {
     "help": "/pixel help",

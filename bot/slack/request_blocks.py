@@ -219,9 +219,10 @@ def unshare_confirm_message(plan: UnsharePlan) -> Message:
 
 def unshare_done_message(outcome: UnshareOutcome, plan_name: str | None = None) -> Message:
     """What the unshare did: requests cancelled, access removed."""
-    pixel = named(plan_name, outcome.pixel_id)
+    pixel = named(plan_name or outcome.pixel_name, outcome.pixel_id)
     first = outcome.requests[0] if outcome.requests else None
-    agency = named(first.agency_name if first else None, outcome.agency_id)
+    agency_name = outcome.agency_name or (first.agency_name if first else None)
+    agency = named(agency_name, outcome.agency_id)
     lines = []
     for req in outcome.requests:
         if request_status(req) is S.CANCELLED:
@@ -232,6 +233,6 @@ def unshare_done_message(outcome: UnshareOutcome, plan_name: str | None = None) 
             lines.append(f"Request #{req.id}: {status_line(req)}")
     if not any(request_status(r) is S.REVOKED for r in outcome.requests):
         none = "" if outcome.requests else " pixelbot had no request on record for it."
-        lines.append(f":white_check_mark: Meta confirmed {agency} has no access now.{none}")
+        lines.append(f":white_check_mark: {agency} has no access to it at Meta now.{none}")
     text = f"Pixel {pixel} and {agency}:\n" + "\n".join(lines)
     return Message(text=text, blocks=[_section(text)])

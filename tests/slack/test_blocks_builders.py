@@ -243,9 +243,13 @@ def test_share_result_says_who_must_act() -> None:
     assert "not connected to pixelbot" in stranger
     assert "Business settings > Requests" in stranger
     assert "request #12" in stranger
-    no_channel = share_result_message(outcome("pending"), None).text
-    assert "no approvals channel" in no_channel
-    assert "`/pixel pending`" in no_channel
+    no_channel = ShareOutcome(request(status="pending"), None, True)
+    text = share_result_message(no_channel, None).text
+    assert "no approvals channel" in text
+    assert "`/pixel pending`" in text
+    not_posted = share_result_message(outcome("pending"), None).text
+    assert "could not post it in <#C0APP>" in not_posted
+    assert "`/invite @pixelbot`" in not_posted
 
 
 def test_unshare_confirm_has_danger_and_abort_buttons() -> None:
