@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 
 from bot.errors import PixelbotError
 from bot.flows import ids
 from bot.flows.access import Refused, businesses_of, read_pixel
+from bot.flows.audit import Outcome
 from bot.flows.context import Context
 from bot.flows.states import OPEN, ShareStatus
 from bot.flows.views import MetaFailed, RequestView
 from bot.graph.errors import GraphError
 from bot.graph.types import AdAccount, Agency, Pixel, PixelSummary
-from bot.store.models import AuditEvent, ShareRequest
+from bot.store.models import AuditEvent, Business, ShareRequest
 
 log = logging.getLogger(__name__)
 
@@ -78,30 +80,57 @@ async def info(ctx: Context, actor: str, pixel_id: str) -> PixelInfo:
                 "You are not an admin of any business connected to pixelbot, so pixelbot "
                 "has no token to read pixels for you."
             )
-        pixel = await read_pixel(ctx, mine, pixel_id)
+        own = [b.business_id for b in mine]
         rows = await session.scalars(
             select(ShareRequest)
             .where(
                 ShareRequest.pixel_id == pixel_id,
                 ShareRequest.status.in_([s.value for s in OPEN]),
+                # Like Meta, show one agency's requests to the owner and to that agency only.
+                or_(
+                    ShareRequest.owner_business_id.in_(own),
+                    ShareRequest.agency_business_id.in_(own),
+                ),
             )
             .order_by(ShareRequest.id.desc())
             .limit(LIST_LIMIT)
         )
         open_requests = tuple(RequestView.of(r) for r in rows.all())
-    # The owner's token sees every agency; an agency's token sees only itself.
+    # Meta is asked only once the session is closed: no connection waits on a Graph call.
+    pixel = await read_pixel(ctx, mine, pixel_id)
+    agencies, accounts, reader = await _shares(ctx, mine, pixel)
+    return PixelInfo(pixel, reader.name, agencies, accounts, open_requests)
+
+
+async def _shares(
+    ctx: Context, mine: Sequence[Business], pixel: Pixel
+) -> tuple[tuple[Agency, ...], tuple[tuple[str, AdAccount], ...], Business]:
+    """Agencies and linked accounts, read with the first of the user's businesses that can.
+
+    The owner's token sees every agency, an agency's token only itself; a business that
+    cannot see the pixel at all is skipped rather than failing the whole answer.
+    """
     owner_id = pixel.owner_business.id if pixel.owner_business else None
-    reader = next((b for b in mine if b.business_id == owner_id), mine[0])
-    token = ctx.box.open(reader.token_ciphertext)
-    try:
-        agencies = tuple(await ctx.meta.list_agencies(token, pixel_id))
+    failure: MetaFailed | None = None
+    for reader in sorted(mine, key=lambda b: b.business_id != owner_id):
+        token = ctx.box.open(reader.token_ciphertext)
+        try:
+            agencies = tuple(await ctx.meta.list_agencies(token, pixel.id))
+        except GraphError as error:
+            failure = MetaFailed(error, reader.business_id, reader.name)
+            continue
         accounts: list[tuple[str, AdAccount]] = []
-        for business_id in [reader.business_id, *(a.id for a in agencies[:10])]:
-            for account in await ctx.meta.list_shared_accounts(token, pixel_id, business_id):
-                accounts.append((business_id, account))
-    except GraphError as error:
-        raise MetaFailed(error, reader.business_id, reader.name) from error
-    return PixelInfo(pixel, reader.name, agencies, tuple(accounts), open_requests)
+        # The reader may be one of the agencies: ask Meta once per business.
+        businesses = dict.fromkeys([reader.business_id, *(a.id for a in agencies[:10])])
+        try:
+            for business_id in businesses:
+                for account in await ctx.meta.list_shared_accounts(token, pixel.id, business_id):
+                    accounts.append((business_id, account))
+        except GraphError as error:
+            raise MetaFailed(error, reader.business_id, reader.name) from error
+        return agencies, tuple(accounts), reader
+    assert failure is not None
+    raise failure
 
 
 async def waiting(ctx: Context, actor: str) -> Waiting:
@@ -143,7 +172,11 @@ async def history(ctx: Context, actor: str, pixel_id: str | None, page: int = 0)
             or_(
                 AuditEvent.actor == actor,
                 AuditEvent.business_id.in_(businesses),
-                AuditEvent.agency_business_id.in_(businesses),
+                # Refusals name the agency as typed by anyone; they are not the agency's history.
+                and_(
+                    AuditEvent.agency_business_id.in_(businesses),
+                    AuditEvent.outcome != Outcome.REFUSED.value,
+                ),
             )
         )
         if pixel_id is not None:

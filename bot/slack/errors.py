@@ -8,11 +8,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import Conflict, NotFound, PixelbotError
 from bot.flows.access import NotConnected, Refused
 from bot.flows.views import AlreadySettled, MetaFailed
 from bot.slack.blocks import Message, unexpected_error_message, usage_message
+from bot.slack.replies import DirectMessage
 
 log = logging.getLogger(__name__)
 
@@ -59,5 +61,21 @@ def register(app: AsyncApp) -> None:
     """Install the global error hook."""
 
     @app.error
-    async def on_error(error: Exception, respond: Respond | None = None) -> None:
-        await report(error, respond)
+    async def on_error(
+        error: Exception,
+        body: dict[str, Any],
+        client: AsyncWebClient,
+        respond: Respond | None = None,
+    ) -> None:
+        # A modal submission has no response_url, whatever `respond` Bolt passes.
+        no_url = respond is None or body.get("type") == "view_submission"
+        await report(error, _direct(body, client) if no_url else respond)
+
+
+def _direct(body: dict[str, Any], client: AsyncWebClient) -> Respond | None:
+    """For surfaces without a response_url (modals): tell the user by DM."""
+    user = body.get("user") if isinstance(body, dict) else None
+    user_id = user.get("id") if isinstance(user, dict) else None
+    if not isinstance(user_id, str):
+        return None
+    return DirectMessage(client, user_id)

@@ -23,5 +23,11 @@ def register(app: AsyncApp, services: Services) -> None:
         if event.get("tab") != "home":
             return
         user = str(event["user"])
-        waiting = await looking.waiting(services.flows, user)
-        await client.views_publish(user_id=user, view=home_view(waiting, now(), services.sandbox))
+        # Bolt runs event listeners in an untracked task; Background lets shutdown finish it
+        # and logs a failure with an error id (there is nobody to reply to).
+        services.background.spawn(_publish_home(services, client, user), None)
+
+
+async def _publish_home(services: Services, client: AsyncWebClient, user: str) -> None:
+    waiting = await looking.waiting(services.flows, user)
+    await client.views_publish(user_id=user, view=home_view(waiting, now(), services.sandbox))

@@ -81,10 +81,13 @@ def share_form(view: Mapping[str, Any]) -> ShareForm:
 def decline_form(view: Mapping[str, Any]) -> tuple[int, str | None]:
     """The request id the decline modal was opened for, and the optional reason."""
     try:
+        target = request_id(view.get("private_metadata"))
         reason = clean_note(_text(view, Field.REASON))
     except InvalidInput as exc:
+        # A forged private_metadata is refused in the form too: raising here would make
+        # the submission fail with no word to the user (no response_url for modals).
         raise FormErrors({Field.REASON.value: str(exc)}) from None
-    return request_id(view.get("private_metadata")), reason
+    return target, reason
 
 
 def request_id(value: object) -> int:

@@ -14,6 +14,8 @@ from bot.graph.types import Decision
 from bot.slack import forms
 from bot.slack.ids import Callback
 from bot.slack.notify import announce, post_approval
+from bot.slack.parsing import UsageError
+from bot.slack.replies import DirectMessage
 from bot.slack.request_blocks import share_result_message
 from bot.slack.services import Services
 from bot.slack.view_blocks import decline_modal, share_modal
@@ -21,24 +23,19 @@ from bot.slack.view_blocks import decline_modal, share_modal
 log = logging.getLogger(__name__)
 
 
-class DirectMessage:
-    """A `respond`-like callable for surfaces without a response_url: DMs the user."""
-
-    def __init__(self, client: AsyncWebClient, user: str) -> None:
-        self._client = client
-        self._user = user
-
-    async def __call__(self, **kwargs: Any) -> None:
-        await self._client.chat_postMessage(
-            channel=self._user, text=kwargs.get("text", ""), blocks=kwargs.get("blocks")
-        )
-
-
 async def open_share_modal(
     services: Services, client: AsyncWebClient, user: str, trigger_id: str
 ) -> None:
     """Open the form now (trigger_id lasts 3 s), then fill the pixel picker from Meta."""
-    response = await client.views_open(trigger_id=trigger_id, view=share_modal(None))
+    try:
+        response = await client.views_open(trigger_id=trigger_id, view=share_modal(None))
+    except SlackApiError as exc:  # e.g. expired_trigger_id: say so, not "went wrong"
+        error = exc.response.get("error") or "no answer"
+        raise UsageError(
+            f"Slack did not open the share form ({error}). Type `/pixel share` again, "
+            "or give the pixel and the agency in the command.",
+            "share",
+        ) from exc
     view = response["view"]
     pixels = await looking.pickable_pixels(services.flows, user)
     try:

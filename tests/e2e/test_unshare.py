@@ -54,7 +54,7 @@ async def test_unshare_asks_first_then_removes_the_access(bot: Bot) -> None:
     assert delete.params["business"] == BRIGHT and delete.path.endswith(f"/{WEBSITE}/agencies")
     assert BRIGHT not in bot.sandbox.world.pixels[WEBSITE].agencies
     assert done.last["replace_original"] is True
-    assert f"{BRIGHT}` has no access now" in done.text
+    assert f"*Bright Agency* (`{BRIGHT}`) has no access to it at Meta now" in done.text
     assert "Acme Shoes - Website" in done.text
     [event] = await _unshares(bot)
     assert (event.actor, event.outcome, event.pixel_id) == (OWNER, "ok", WEBSITE)
