@@ -30,6 +30,10 @@ _EXPECTED = {
     "pixelbot_secret_key": "a Fernet key; run `pixelbot secret-key` to make one",
     "log_level": "one of DEBUG, INFO, WARNING, ERROR",
     "pixelbot_allow_self_approval": "true or false",
+    "pixelbot_reconcile_seconds": "seconds between reconciler passes (0 turns them off)",
+    "pixelbot_claim_lease_seconds": "seconds after which an unfinished claim is recovered",
+    "pixelbot_remind_after_hours": "hours before the first reminder (0 turns them off)",
+    "pixelbot_expire_after_hours": "hours after which pixelbot cancels a request (0: never)",
 }
 
 
@@ -62,6 +66,11 @@ class Settings(BaseSettings):
     pixelbot_secret_key: Secret = None
     # Whether the person who asked for a share may also approve it (as an agency admin).
     pixelbot_allow_self_approval: bool = False
+    # Upkeep (reconciler, crash recovery, reminders, local expiry); see README "Staying true".
+    pixelbot_reconcile_seconds: int = Field(default=300, ge=0)  # 0: no periodic pass
+    pixelbot_claim_lease_seconds: int = Field(default=120, ge=1)
+    pixelbot_remind_after_hours: float = Field(default=24.0, ge=0)  # 0: no reminders
+    pixelbot_expire_after_hours: float = Field(default=0.0, ge=0)  # 0: never expire locally
     log_level: str = Field(default="INFO", pattern=r"(?i)^(DEBUG|INFO|WARNING|ERROR)$")
 
     @field_validator("slack_bot_token")

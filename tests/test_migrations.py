@@ -12,7 +12,14 @@ from bot.store import migrate
 from bot.store.db import create_engine
 from bot.store.models import Base
 
-TABLES = {"businesses", "business_admins", "share_requests", "ad_account_links", "audit_events"}
+TABLES = {
+    "businesses",
+    "business_admins",
+    "share_requests",
+    "ad_account_links",
+    "audit_events",
+    "slack_events",
+}
 
 
 async def _tables(engine: AsyncEngine) -> set[str]:

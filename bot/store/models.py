@@ -122,6 +122,13 @@ class ShareRequest(Base):
     graph_error_subcode: Mapped[int | None] = mapped_column(Integer)
     graph_error_message: Mapped[str | None] = mapped_column(Text)
     graph_fbtrace_id: Mapped[str | None] = mapped_column(String(64))
+    # Upkeep: a reconciler leases a row while it checks it with Meta, so that two
+    # reconcilers (replicas) never process it twice.
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attention: Mapped[str | None] = mapped_column(Text)  # why a human must look at it
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (
         Index("ix_share_requests_agency_status", "agency_business_id", "status"),
@@ -172,3 +179,12 @@ class AuditEvent(Base):
         Index("ix_audit_events_share_request_id", "share_request_id"),
         Index("ix_audit_events_occurred_at", "occurred_at"),
     )
+
+
+class SlackEvent(Base):
+    """An Events API delivery already handled, by event_id: Slack's retries are dropped."""
+
+    __tablename__ = "slack_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
