@@ -25,6 +25,7 @@ from bot.slack.services import Services
 from bot.store import migrate
 from bot.store.db import create_engine, is_sqlite, session_factory
 from bot.tokens import TokenBox
+from bot.upkeep import UpkeepLoop, UpkeepOptions
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +98,15 @@ async def serve(settings: Settings, options: ServeOptions) -> None:
         socket = AsyncSocketModeHandler(app, settings.secret("slack_app_token"))
         await socket.connect_async()  # type: ignore[no-untyped-call]
         checks["slack_socket"] = lambda: bool(socket and socket.client.is_connected())
+    upkeep = UpkeepLoop(
+        services.flows,
+        app.client,
+        UpkeepOptions.of(settings),
+        float(settings.pixelbot_reconcile_seconds),
+    )
     # Background work is finished (or cut short by uvicorn's timeout) before closing clients.
     on_shutdown: list[Callable[[], Awaitable[None]]] = [
+        upkeep.stop,
         services.background.drain,
         graph.aclose,
         engine.dispose,
@@ -113,6 +121,8 @@ async def serve(settings: Settings, options: ServeOptions) -> None:
     # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal to the handler it
     # found; ours turns that into a normal exit instead of death by signal.
     signal.signal(signal.SIGTERM, _exit_quietly)
+    if settings.pixelbot_reconcile_seconds > 0:
+        upkeep.start()  # its first pass finishes whatever a previous process left in flight
     try:
         await uvicorn.Server(config).serve()
     finally:

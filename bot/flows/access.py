@@ -126,3 +126,16 @@ async def read_pixel(ctx: Context, mine: Sequence[Business], pixel_id: str) -> P
             f"it or link accounts to it (Meta error #{failure.error.code})."
         )
     raise failure
+
+
+async def approvals_channel(ctx: Context, business_id: str) -> str | None:
+    """The registered business's approvals channel, if any."""
+    async with ctx.sessions() as session:
+        business = await Businesses(session).get(business_id)
+        return business.approvals_channel if business else None
+
+
+async def admins_of(ctx: Context, business_id: str) -> list[str]:
+    """Slack ids of the business's admins."""
+    async with ctx.sessions() as session:
+        return [a.slack_user_id for a in await Admins(session).list(business_id)]

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from pydantic import SecretStr
 
+from bot.graph.errors import GraphError
 from bot.graph.types import (
     AdAccount,
     Agency,
@@ -50,6 +51,19 @@ class Meta(Protocol):
     ) -> None: ...
 
     async def get_request(self, token: SecretStr, request_id: str) -> SharingRequest: ...
+
+    async def get_requests(
+        self, token: SecretStr, request_ids: Sequence[str]
+    ) -> dict[str, SharingRequest | GraphError]: ...
+
+    async def list_initiated_requests(
+        self,
+        token: SecretStr,
+        business_id: str,
+        *,
+        receiving_business_id: str | None = None,
+        request_status: str | None = None,
+    ) -> list[SharingRequest]: ...
 
     async def list_shared_accounts(
         self, token: SecretStr, pixel_id: str, business_id: str

@@ -35,6 +35,7 @@ class RequestView:
     error_message: str | None
     error_code: int | None
     fbtrace_id: str | None
+    attention: str | None = None
 
     @classmethod
     def of(cls, row: ShareRequest) -> RequestView:
@@ -61,6 +62,7 @@ class RequestView:
             error_message=row.graph_error_message,
             error_code=row.graph_error_code,
             fbtrace_id=row.graph_fbtrace_id,
+            attention=row.attention,
         )
 
 

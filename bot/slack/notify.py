@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.flows.context import Context
 from bot.flows.sharing import remember_message
 from bot.flows.views import RequestView
+from bot.slack.blocks import Message
 from bot.slack.request_blocks import (
     approval_message,
     requester_dm,
@@ -90,3 +91,19 @@ async def _attempt(what: str, call: Awaitable[object]) -> None:
         await call
     except SlackFailure as exc:
         log.warning("could not %s: %s", what, exc)
+
+
+async def reply_in_thread(client: AsyncWebClient, request: RequestView, message: Message) -> None:
+    """A reply in the approval message's thread, if there is one."""
+    if request.slack_channel and request.slack_ts:
+        await _attempt(
+            "reply in the approval thread",
+            client.chat_postMessage(
+                channel=request.slack_channel, thread_ts=request.slack_ts, **message.as_kwargs()
+            ),
+        )
+
+
+async def direct(client: AsyncWebClient, user: str, message: Message) -> None:
+    """A DM to a user (the app's Messages tab)."""
+    await _attempt("DM a user", client.chat_postMessage(channel=user, **message.as_kwargs()))

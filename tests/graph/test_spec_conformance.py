@@ -44,6 +44,7 @@ DRIVERS: dict[str, Driver] = {
     "approve_request": lambda g: g.approve_request(TOKEN, REQUEST),
     "decline_request": lambda g: g.decline_request(TOKEN, REQUEST),
     "get_request": lambda g: g.get_request(TOKEN, REQUEST),
+    "get_requests": lambda g: g.get_requests(TOKEN, [REQUEST]),
     "list_received_requests": lambda g: g.list_received_requests(
         TOKEN, AGENCY, request_status="PENDING", requesting_business_id=BIZ
     ),

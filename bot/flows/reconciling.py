@@ -1,0 +1,168 @@
+"""Bring the database in line with Meta, which owns every request and changes behind our back.
+
+Pending requests are read back in Graph batches of 50 (paced by the usage headers):
+approved, declined, expired or cancelled elsewhere, they settle here too. Active shares
+whose agency no longer appears on the pixel become revoked. A `request_status` we do not
+know is logged and left pending: never guessed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors import PixelbotError
+from bot.flows.access import Acting, acting_as
+from bot.flows.audit import Outcome, record
+from bot.flows.context import Context
+from bot.flows.leases import leased_chunks
+from bot.flows.sharing import reread
+from bot.flows.states import ShareStatus, from_meta, transition
+from bot.flows.views import RequestView
+from bot.graph.errors import GraphError
+from bot.graph.types import SharingRequest
+from bot.store.models import ShareRequest
+from bot.store.repositories import ShareRequests
+
+log = logging.getLogger(__name__)
+
+S = ShareStatus
+RECONCILER = "reconciler"  # the audit actor of changes found at Meta
+LEASE_SECONDS = 300.0
+
+
+@dataclass
+class ReconcileReport:
+    """What one pass looked at and changed."""
+
+    checked: int = 0
+    settled: list[RequestView] = field(default_factory=list)
+    revoked: list[RequestView] = field(default_factory=list)
+    unknown_statuses: int = 0
+    unreadable: int = 0
+
+
+async def reconcile(ctx: Context, worker: str) -> ReconcileReport:
+    """One pass over pending requests and active shares."""
+    report = ReconcileReport()
+    pending = ShareRequest.status == S.PENDING.value
+    async for rows in leased_chunks(ctx, worker, pending, LEASE_SECONDS):
+        await _check_pending(ctx, rows, report)
+    active = ShareRequest.status == S.ACTIVE.value
+    async for rows in leased_chunks(ctx, worker, active, LEASE_SECONDS):
+        await _check_active(ctx, rows, report)
+    return report
+
+
+async def reader(ctx: Context, session: AsyncSession, row: ShareRequest) -> Acting | None:
+    """A token that may read the request: the owner's, else the agency's; None without."""
+    for business_id in (row.owner_business_id, row.agency_business_id):
+        try:
+            return await acting_as(ctx, session, business_id)
+        except PixelbotError:
+            continue
+    return None
+
+
+async def _check_pending(ctx: Context, rows: list[ShareRequest], report: ReconcileReport) -> None:
+    groups: dict[str, list[ShareRequest]] = defaultdict(list)
+    readers: dict[str, Acting] = {}
+    async with ctx.sessions() as session:
+        for row in rows:
+            acting = await reader(ctx, session, row)
+            if acting is None or row.pending_request_id is None:
+                report.unreadable += 1
+                continue
+            readers[acting.business_id] = acting
+            groups[acting.business_id].append(row)
+    for business_id, group in groups.items():
+        report.checked += len(group)
+        ids = [row.pending_request_id or "" for row in group]
+        try:
+            statuses = await ctx.meta.get_requests(readers[business_id].token, ids)
+        except GraphError as error:
+            log.warning("reconcile: requests of %s unreadable: %s", business_id, error)
+            report.unreadable += len(group)
+            continue
+        for row in group:
+            await _apply(ctx, row, statuses.get(row.pending_request_id or ""), report)
+
+
+async def _apply(
+    ctx: Context,
+    row: ShareRequest,
+    answer: SharingRequest | GraphError | None,
+    report: ReconcileReport,
+) -> None:
+    if isinstance(answer, GraphError) or answer is None:
+        report.unreadable += 1
+        return
+    status = answer.request_status
+    target = from_meta(status)
+    if target is None:
+        report.unknown_statuses += 1
+        log.warning("reconcile: request %s has unknown status %r; left pending", row.id, status)
+        return
+    if target is S.PENDING:
+        return
+    view = await settle(ctx, row.id, S.PENDING, target, f"Meta shows it {status}")
+    if view is not None:
+        report.settled.append(view)
+
+
+async def _check_active(ctx: Context, rows: list[ShareRequest], report: ReconcileReport) -> None:
+    by_pixel: dict[tuple[str, str], list[ShareRequest]] = defaultdict(list)
+    for row in rows:
+        by_pixel[(row.owner_business_id, row.pixel_id)].append(row)
+    for (owner_id, pixel_id), group in by_pixel.items():
+        report.checked += len(group)
+        try:
+            async with ctx.sessions() as session:
+                owner = await acting_as(ctx, session, owner_id)
+            agencies = {a.id for a in await ctx.meta.list_agencies(owner.token, pixel_id)}
+        except (PixelbotError, GraphError) as error:
+            log.warning("reconcile: agencies of pixel %s unreadable: %s", pixel_id, error)
+            report.unreadable += len(group)
+            continue
+        for row in group:
+            if row.agency_business_id in agencies:
+                continue
+            view = await settle(ctx, row.id, S.ACTIVE, S.REVOKED, "agency no longer on the pixel")
+            if view is not None:
+                report.revoked.append(view)
+
+
+async def settle(
+    ctx: Context,
+    request_id: int,
+    current: ShareStatus,
+    target: ShareStatus,
+    why: str,
+    *,
+    keep_decider: bool = False,
+    actor: str = RECONCILER,
+    reason: str | None = None,
+) -> RequestView | None:
+    """Move a row to what Meta shows, audited; None if someone moved it first."""
+    fields: dict[str, object] = {"decided_at": ctx.clock(), "attention": None}
+    if not keep_decider:
+        fields |= {"decider_slack_id": None, "decision_reason": reason}
+    async with ctx.sessions.begin() as session:
+        if not await transition(ShareRequests(session), request_id, current, target, **fields):
+            return None
+        row = await reread(session, request_id)
+        await record(
+            session,
+            actor,
+            "reconcile",
+            Outcome.OK,
+            pixel_id=row.pixel_id,
+            business_id=row.owner_business_id,
+            agency_business_id=row.agency_business_id,
+            share_request_id=request_id,
+            detail=f"{current} -> {target}: {why}",
+        )
+        return RequestView.of(row)

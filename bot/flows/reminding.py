@@ -1,0 +1,141 @@
+"""Requests that wait too long: reminders with growing intervals, and optional local expiry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+
+from bot.errors import PixelbotError
+from bot.flows.access import acting_as
+from bot.flows.audit import Outcome, record
+from bot.flows.context import Context
+from bot.flows.reconciling import settle
+from bot.flows.states import ShareStatus, transition
+from bot.flows.views import RequestView
+from bot.graph.errors import GraphError
+from bot.store.models import ShareRequest
+from bot.store.repositories import Admins, ShareRequests
+
+S = ShareStatus
+EXPIRY = "expiry"  # the audit actor of local expiry
+BATCH = 200
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A reminder to post in the approval message's thread, mentioning these admins."""
+
+    request: RequestView
+    admins: tuple[str, ...]
+    number: int  # 1 for the first reminder
+
+
+async def due_reminders(ctx: Context, first_after: timedelta) -> list[Reminder]:
+    """Claim the reminders due now; each is claimed once, whichever replica asks.
+
+    The first comes `first_after` after the request; each next one waits twice as long.
+    """
+    now = ctx.clock()
+    async with ctx.sessions() as session:
+        rows = (
+            await session.scalars(
+                select(ShareRequest)
+                .where(
+                    ShareRequest.status == S.PENDING.value,
+                    ShareRequest.slack_ts.is_not(None),
+                    ShareRequest.created_at <= now - first_after,
+                    or_(
+                        ShareRequest.next_reminder_at.is_(None),
+                        ShareRequest.next_reminder_at <= now,
+                    ),
+                )
+                .order_by(ShareRequest.id)
+                .limit(BATCH)
+            )
+        ).all()
+    due = []
+    for row in rows:
+        sent = row.reminders_sent
+        async with ctx.sessions.begin() as session:
+            claimed = await session.execute(
+                update(ShareRequest)
+                .where(
+                    ShareRequest.id == row.id,
+                    ShareRequest.status == S.PENDING.value,
+                    ShareRequest.reminders_sent == sent,
+                )
+                .values(
+                    reminders_sent=sent + 1, next_reminder_at=now + first_after * 2 ** (sent + 1)
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if getattr(claimed, "rowcount", 0) != 1:
+                continue  # another replica sent it, or the request was decided meanwhile
+            admins = [a.slack_user_id for a in await Admins(session).list(row.agency_business_id)]
+        due.append(Reminder(RequestView.of(row), tuple(admins), sent + 1))
+    return due
+
+
+async def expire_waiting(ctx: Context, after: timedelta) -> list[RequestView]:
+    """Cancel, at Meta too, requests that waited longer than `after`."""
+    now = ctx.clock()
+    async with ctx.sessions() as session:
+        ids = (
+            await session.scalars(
+                select(ShareRequest.id)
+                .where(
+                    ShareRequest.status == S.PENDING.value,
+                    ShareRequest.created_at <= now - after,
+                )
+                .order_by(ShareRequest.id)
+                .limit(BATCH)
+            )
+        ).all()
+    expired = []
+    for request_id in ids:
+        view = await _expire(ctx, request_id, after)
+        if view is not None:
+            expired.append(view)
+    return expired
+
+
+async def _expire(ctx: Context, request_id: int, after: timedelta) -> RequestView | None:
+    async with ctx.sessions.begin() as session:
+        requests = ShareRequests(session)
+        if not await transition(requests, request_id, S.PENDING, S.CANCELLING):
+            return None  # decided meanwhile
+        row = await requests.get(request_id)
+        assert row is not None
+        pixel_id, agency_id = row.pixel_id, row.agency_business_id
+        try:
+            owner = await acting_as(ctx, session, row.owner_business_id)
+        except PixelbotError:
+            owner = None
+    hours = after.total_seconds() / 3600
+    if owner is None:
+        return await _back(ctx, request_id, None, "the owner business is not registered")
+    try:
+        await ctx.meta.unshare_pixel(owner.token, pixel_id, agency_id)
+    except GraphError as error:
+        return await _back(ctx, request_id, error, "Meta refused the cancel")
+    why = f"expired: waited more than {hours:g} hours"
+    return await settle(ctx, request_id, S.CANCELLING, S.CANCELLED, why, actor=EXPIRY, reason=why)
+
+
+async def _back(
+    ctx: Context, request_id: int, error: GraphError | None, why: str
+) -> RequestView | None:
+    async with ctx.sessions.begin() as session:
+        await transition(ShareRequests(session), request_id, S.CANCELLING, S.PENDING)
+        await record(
+            session,
+            EXPIRY,
+            "expire",
+            Outcome.FAILED,
+            share_request_id=request_id,
+            error=error,
+            detail=None if error else why,
+        )
+    return None

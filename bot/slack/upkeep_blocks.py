@@ -1,0 +1,47 @@
+"""Messages of the upkeep pass: reminders, interrupted clicks, requests needing a human."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.flows.reminding import Reminder
+from bot.flows.views import RequestView
+from bot.slack.block_parts import age, named
+from bot.slack.blocks import Message, _section
+
+
+def _request(req: RequestView) -> str:
+    pixel = named(req.pixel_name, req.pixel_id)
+    agency = named(req.agency_name, req.agency_business_id)
+    return f"request #{req.id} to share pixel {pixel} with {agency}"
+
+
+def reminder_message(reminder: Reminder, now: datetime) -> Message:
+    """A thread reply nudging the agency's admins (or the operator, when it has none)."""
+    req = reminder.request
+    who = " ".join(f"<@{a}>" for a in reminder.admins) or "No admin of this agency is set up"
+    text = (
+        f":alarm_clock: Reminder {reminder.number}: this request has waited "
+        f"{age(req.created_at, now)}. {who}: please approve or decline it."
+    )
+    return Message(text=text, blocks=[_section(text)])
+
+
+def reopened_message(req: RequestView) -> Message:
+    """To whoever clicked: their decision was interrupted before Meta got it."""
+    text = (
+        f":warning: Your decision on {_request(req)} was interrupted before it reached Meta. "
+        "Nothing was decided: the request is still pending, so you can decide it again."
+    )
+    return Message(text=text, blocks=[_section(text)])
+
+
+def attention_message(req: RequestView) -> Message:
+    """To the requester and an owner admin: an interrupted step Meta cannot account for."""
+    why = req.attention or "Meta could not say what happened"
+    text = (
+        f":rotating_light: pixelbot was interrupted while working on {_request(req)} "
+        f"({req.status}), and cannot tell what Meta did: {why}. Please check it in Meta "
+        "Business Settings; pixelbot keeps the request and will not repeat the call."
+    )
+    return Message(text=text, blocks=[_section(text)])
