@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sys
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
+from contextlib import contextmanager
 from functools import wraps
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -13,7 +15,7 @@ from typing import Any, ParamSpec, TypeVar
 import click
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from bot import logs
+from bot import doctor, logs
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, PixelbotError
 from bot.flows.registry import Registry
@@ -175,6 +177,48 @@ def sandbox_command(
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     run_sandbox(host, port, world, faults)
+
+
+@main.command("doctor")
+@one_line_errors
+def doctor_command() -> None:
+    """Check Slack, Meta tokens, approvals channels, admins, the database and the secret key."""
+    settings = _settings()
+    # The report says it all: what the clients log about failed calls would repeat it.
+    chatty = () if settings.log_level.upper() == "DEBUG" else ("bot.graph", "slack_sdk", "alembic")
+    with _quiet(*chatty):
+        checks = _run(doctor.run_checks(settings))
+    # Last line of defence: nothing shaped like a token reaches the terminal.
+    redact = logs.RedactingFormatter("%(message)s", _known_secrets(settings)).redact
+    for check in checks:
+        click.echo(redact(check.line()))
+    click.echo(doctor.summary(checks))
+    if not all(check.ok for check in checks):
+        sys.exit(EXIT_FAILURE)
+
+
+@contextmanager
+def _quiet(*loggers: str) -> Iterator[None]:
+    """Only errors from these loggers for the duration (their levels are restored)."""
+    saved = {name: logging.getLogger(name).level for name in loggers}
+    for name in loggers:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        for name, level in saved.items():
+            logging.getLogger(name).setLevel(level)
+
+
+@main.command("reconcile")
+@one_line_errors
+def reconcile_command() -> None:
+    """One reconciliation pass (Meta against the database, reminders, expiry), then exit."""
+    from bot.upkeep import reconcile_once
+
+    report = _run(reconcile_once(_settings()))
+    for line in report.lines():
+        click.echo(line)
 
 
 @main.command("secret-key")

@@ -68,7 +68,8 @@ class Settings(BaseSettings):
     pixelbot_allow_self_approval: bool = False
     # Upkeep (reconciler, crash recovery, reminders, local expiry); see README "Staying true".
     pixelbot_reconcile_seconds: int = Field(default=300, ge=0)  # 0: no periodic pass
-    pixelbot_claim_lease_seconds: int = Field(default=120, ge=1)
+    # Longer than one Graph call can last with its retries (60 s reads, 90 s retry budget).
+    pixelbot_claim_lease_seconds: int = Field(default=300, ge=1)
     pixelbot_remind_after_hours: float = Field(default=24.0, ge=0)  # 0: no reminders
     pixelbot_expire_after_hours: float = Field(default=0.0, ge=0)  # 0: never expire locally
     log_level: str = Field(default="INFO", pattern=r"(?i)^(DEBUG|INFO|WARNING|ERROR)$")

@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 class UpkeepOptions:
     """The upkeep settings, in the units the flows use."""
 
-    claim_lease: float = 120.0
+    claim_lease: float = 300.0
     remind_after: timedelta | None = timedelta(hours=24)
     expire_after: timedelta | None = None
 

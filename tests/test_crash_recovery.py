@@ -106,9 +106,12 @@ async def world(
         await sandbox.wait()
 
 
-async def _serve(world: dict[str, Any]) -> tuple[asyncio.subprocess.Process, str]:
+async def _serve(
+    world: dict[str, Any], claim_lease: str = "1"
+) -> tuple[asyncio.subprocess.Process, str]:
     port = _port()
-    proc = await _daemon(world["env"], "serve", "--port", str(port))
+    env = {**world["env"], "PIXELBOT_CLAIM_LEASE_SECONDS": claim_lease}
+    proc = await _daemon(env, "serve", "--port", str(port))
     world["procs"].append(proc)
     await _up(f"http://127.0.0.1:{port}/healthz")
     return proc, f"http://127.0.0.1:{port}/slack/events"
@@ -143,7 +146,8 @@ async def test_a_killed_approval_is_finished_by_the_next_start(
     world: dict[str, Any], fake_slack: FakeSlack, database_url: str, applied: bool
 ) -> None:
     graph = world["graph"]
-    bot, url = await _serve(world)
+    # The first process must not "recover" its own live claim while Meta holds the answer.
+    bot, url = await _serve(world, claim_lease="600")
     async with httpx.AsyncClient() as client:
         body = command_body(f"share {PIXEL} {NOVA}", OWNER, fake_slack.response_url("share"))
         await client.post(url, content=body, headers=signed_headers(body))

@@ -18,6 +18,9 @@ BOT_TOKEN = "xoxb-111-222-fakebottoken"
 APP_TOKEN = "xapp-1-A111-fakeapptoken"
 BOT_USER_ID = "UBOT00001"
 TEAM_ID = "T0000TEAM"
+BOT_NAME = "pixelbot"
+# What Slack's missing_scope answer says is `needed` (only methods that need a scope).
+NEEDED_SCOPES = {"conversations.info": "channels:read,groups:read"}
 
 
 @dataclass
@@ -36,6 +39,9 @@ class FakeSlack:
     webhooks: list[dict[str, Any]] = field(default_factory=list)
     hooks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
+    # conversations.info answers from here by id, e.g. {"C0APPR": {"name": "approvals",
+    # "is_member": True}}; an id not in it is channel_not_found, as Slack says.
+    channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     socket_inbox: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     socket_outbox: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     _runner: web.AppRunner | None = None
@@ -61,6 +67,7 @@ class FakeSlack:
     async def start(self) -> str:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # slack_sdk GETs conversations.info
         app.router.add_post("/webhook/{name}", self._webhook)
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
@@ -83,12 +90,29 @@ class FakeSlack:
         if token != expected:
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if method in self.failures:
-            return web.json_response({"ok": False, "error": self.failures[method]})
+            return web.json_response(self._failure(method, self.failures[method]))
+        if method == "conversations.info" and params.get("channel") not in self.channels:
+            return web.json_response({"ok": False, "error": "channel_not_found"})
         return web.json_response({"ok": True, **self._answer(method, params)})
+
+    def _failure(self, method: str, error: str) -> dict[str, Any]:
+        body: dict[str, Any] = {"ok": False, "error": error}
+        if error == "missing_scope":
+            body |= {"needed": NEEDED_SCOPES.get(method, ""), "provided": "commands,chat:write"}
+        return body
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
-            return {"user_id": BOT_USER_ID, "team_id": TEAM_ID, "bot_id": "B0000BOT", "team": "T"}
+            return {
+                "user_id": BOT_USER_ID,
+                "user": BOT_NAME,
+                "team_id": TEAM_ID,
+                "bot_id": "B0000BOT",
+                "team": "T",
+            }
+        if method == "conversations.info":
+            channel = params["channel"]
+            return {"channel": {"id": channel, "is_archived": False, **self.channels[channel]}}
         if method in ("chat.postMessage", "chat.update"):
             ts = params.get("ts") or f"1700000000.{next(self._ts):06d}"
             return {"channel": params.get("channel"), "ts": ts, "message": {"text": ""}}
@@ -125,6 +149,8 @@ class FakeSlack:
 
 
 async def _params(request: web.Request) -> dict[str, Any]:
+    if request.method == "GET":
+        return dict(request.query)
     if request.content_type == "application/json":
         body = await request.json()
         return dict(body) if isinstance(body, dict) else {}
