@@ -305,3 +305,49 @@ async def test_console_command_end_to_end(
     assert [line[:6] for line in lines[:-1]].count("FAIL  ") == 1
     assert "token expired or revoked (#190/463)" in _line(lines, "FAIL  token")
     assert lines[-1] == "1 of 12 checks failed"
+
+
+async def test_reconcile_command_settles_a_request_declined_in_meta(
+    env: dict[str, str], registered: None, engine: AsyncEngine, fake_slack: FakeSlack
+) -> None:
+    """`pixelbot reconcile`: one upkeep pass against the configured Meta, Slack and database."""
+    from sqlalchemy import select
+
+    from bot.store.models import ShareRequest
+
+    graph = env["GRAPH_API_URL"]
+    async with httpx.AsyncClient() as client:
+        shared = await client.post(
+            f"{graph}/v25.0/300400500600701/agencies",
+            data={"business": NOVA, "permitted_tasks": '["ANALYZE"]'},
+            headers={"Authorization": f"Bearer {WORLD.token_for(ACME)}"},
+        )
+        pending = shared.json()["pending_request_id"]
+        decided = await client.post(
+            f"{graph}/_sandbox/requests/{pending}/decide", json={"request_status": "DECLINE"}
+        )
+        decided.raise_for_status()
+    sessions = session_factory(engine)
+    async with sessions.begin() as session:
+        session.add(
+            ShareRequest(
+                pixel_id="300400500600701",
+                owner_business_id=ACME,
+                agency_business_id=NOVA,
+                permitted_tasks=["ANALYZE"],
+                status="pending",
+                pending_request_id=pending,
+                requester_slack_id=ADMINS[ACME],
+                slack_channel=CHANNELS[NOVA],
+                slack_ts="1700000000.000001",
+            )
+        )
+    result = await asyncio.to_thread(CliRunner().invoke, main, ["reconcile"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "settled 1 decided in Meta" in result.stdout
+    async with sessions() as session:
+        row = await session.scalar(select(ShareRequest))
+    assert row is not None and row.status == "declined"
+    [update] = fake_slack.calls_to("chat.update")
+    assert update.params["ts"] == "1700000000.000001"
+    assert "Declined in Meta" in str(update.params)
