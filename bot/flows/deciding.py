@@ -104,7 +104,7 @@ async def _failed(
     if settled is not None and settled is not S.PENDING:
         # Decided elsewhere (Business Settings, expiry) before this click reached Meta.
         outcome = await _settle(ctx, actor, claim, decision, settled, Outcome.FAILED, error)
-        return AlreadySettled(outcome.requests[0])
+        return AlreadySettled(outcome.requests[0], found_at_meta=True)
     # Still pending (or Meta cannot say): the click did nothing; let it be tried again.
     fields = {
         "decider_slack_id": None,

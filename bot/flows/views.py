@@ -93,6 +93,8 @@ class MetaFailed(PixelbotError):
 class AlreadySettled(Conflict):
     """Someone (another click, another admin, Meta) moved the request first."""
 
-    def __init__(self, request: RequestView) -> None:
+    def __init__(self, request: RequestView, *, found_at_meta: bool = False) -> None:
         super().__init__(f"request #{request.id} is already {request.status}")
         self.request = request
+        # Settled in Meta and only now noticed: its message may still show buttons.
+        self.found_at_meta = found_at_meta

@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import copy
 import logging
+import signal
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from types import FrameType
 
 import httpx
 import uvicorn
@@ -186,4 +188,10 @@ def run_sandbox(host: str, port: int, world_path: Path | None, faults: Faults) -
     log.info("Graph sandbox on http://%s:%s, world %s: %s", host, port, source, names)
     # uvicorn's access log prints query strings, where Meta-style clients put access_token;
     # the sandbox logs each call itself, without the query.
+    # uvicorn re-raises SIGTERM after its graceful shutdown; that is a normal exit here.
+    signal.signal(signal.SIGTERM, _exit_quietly)
     uvicorn.run(sandbox, host=host, port=port, log_level="info", lifespan="on", access_log=False)
+
+
+def _exit_quietly(_signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)

@@ -10,7 +10,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import InvalidInput
 from bot.flows import ids, looking, unsharing
-from bot.flows.states import IN_FLIGHT, ShareStatus
 from bot.flows.views import AlreadySettled
 from bot.graph.types import Decision
 from bot.slack.blocks import Message, in_sandbox
@@ -46,8 +45,9 @@ async def _approve(services: Services, client: AsyncWebClient, user: str, value:
     try:
         await decide_and_announce(services, client, user, request_id(value), Decision.APPROVE)
     except AlreadySettled as exc:
-        # The message may still show buttons (decided in Meta meanwhile): redraw it.
-        if ShareStatus(exc.request.status) not in IN_FLIGHT | {ShareStatus.PENDING}:
+        # Decided in Meta meanwhile: the message still shows buttons, so redraw it (once;
+        # later clicks find the row settled here and change nothing).
+        if exc.found_at_meta:
             await refresh(client, exc.request)
         raise
 
