@@ -1,0 +1,1 @@
+"""pixelbot's benchmark suite: `./dev bench` (or `python -m benchmarks`)."""
