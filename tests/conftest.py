@@ -4,6 +4,7 @@ the fake Slack Web API on loopback, and settings that point at them."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -18,11 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings, load_settings
 from bot.store import migrate
 from bot.store.db import create_engine
+from tests import secrets_guard
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.signing import SIGNING_SECRET
 
 PG_URL = os.environ.get("PIXELBOT_TEST_DATABASE_URL")
 SECRET_KEY = Fernet.generate_key().decode()
+secrets_guard.KNOWN.add(SECRET_KEY)
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
 
 
@@ -33,6 +36,33 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "postgresql" in item.keywords:
             item.add_marker(skip)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "secrets_in_logs: the test logs a secret on purpose (to prove redaction)"
+    )
+
+
+@pytest.fixture(autouse=True)
+def _no_secret_leaks(request: pytest.FixtureRequest) -> Iterator[secrets_guard.Recorder]:
+    """Fail the test if a known secret reached a log record or the fake Slack."""
+    recorder = secrets_guard.Recorder()
+    root = logging.getLogger()
+    previous = root.level
+    root.addHandler(recorder)
+    root.setLevel(logging.DEBUG)
+    try:
+        yield recorder
+    finally:
+        root.removeHandler(recorder)
+        root.setLevel(previous)
+    texts = [] if request.node.get_closest_marker("secrets_in_logs") else recorder.texts
+    fake = request.node.funcargs.get("fake_slack")
+    if isinstance(fake, FakeSlack):
+        texts = [*texts, *secrets_guard.slack_traffic(fake)]
+    found = secrets_guard.leaks(texts, secrets_guard.KNOWN)
+    assert not found, "secrets leaked: " + "; ".join(found[:5])
 
 
 @pytest.fixture(autouse=True)

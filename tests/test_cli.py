@@ -15,9 +15,11 @@ from bot.cli import main
 from bot.store.db import create_engine
 from bot.store.models import AuditEvent, Business, BusinessAdmin
 from bot.tokens import fingerprint
+from tests import secrets_guard
 from tests.conftest import SECRET_KEY
 
 TOKEN = "EAAGm0PX4ZCpsBAtestTOKENvalue1234567890"
+secrets_guard.KNOWN.add(TOKEN)
 
 
 @pytest.fixture

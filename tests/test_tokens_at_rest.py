@@ -15,9 +15,11 @@ from bot.flows.registry import Registry
 from bot.store.db import session_factory
 from bot.store.repositories import Businesses
 from bot.tokens import TokenBox, fingerprint
+from tests import secrets_guard
 from tests.conftest import SECRET_KEY
 
 TOKEN = "EAAB-this-is-the-clear-token-0123456789abcdef"
+secrets_guard.KNOWN.add(TOKEN)
 
 
 async def _register(engine: AsyncEngine) -> Registry:

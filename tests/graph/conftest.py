@@ -12,9 +12,11 @@ import pytest
 from pydantic import SecretStr
 
 from bot.graph import GraphClient, RetryPolicy
+from tests import secrets_guard
 
 TOKEN = SecretStr("EAAB-secret-token-value-123")
 APP_SECRET = SecretStr("app-secret-xyz")
+secrets_guard.KNOWN.update({TOKEN.get_secret_value(), APP_SECRET.get_secret_value()})
 BASE_URL = "https://graph.facebook.com"
 PIXEL = "1111111111"
 BIZ = "2222222222"
