@@ -46,31 +46,11 @@ async def announce(client: AsyncWebClient, requests: Sequence[RequestView], acto
     """Edit each approval message, reply in its thread, and DM each requester once."""
     told: set[str] = set()
     for request in requests:
-        if request.slack_channel and request.slack_ts:
-            await _attempt(
-                "edit the approval message",
-                client.chat_update(
-                    channel=request.slack_channel,
-                    ts=request.slack_ts,
-                    **settled_message(request).as_kwargs(),
-                ),
-            )
-            await _attempt(
-                "reply in the approval thread",
-                client.chat_postMessage(
-                    channel=request.slack_channel,
-                    thread_ts=request.slack_ts,
-                    **thread_reply(request).as_kwargs(),
-                ),
-            )
+        await refresh(client, request)
+        await reply_in_thread(client, request, thread_reply(request))
         if request.requester != actor and request.requester not in told:
             told.add(request.requester)
-            await _attempt(
-                "DM the requester",
-                client.chat_postMessage(
-                    channel=request.requester, **requester_dm(request).as_kwargs()
-                ),
-            )
+            await direct(client, request.requester, requester_dm(request))
 
 
 async def refresh(client: AsyncWebClient, request: RequestView) -> None:
