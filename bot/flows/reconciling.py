@@ -12,6 +12,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from sqlalchemy import and_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import PixelbotError
@@ -24,7 +25,7 @@ from bot.flows.states import ShareStatus, from_meta, transition
 from bot.flows.views import RequestView
 from bot.graph.errors import GraphError
 from bot.graph.types import SharingRequest
-from bot.store.models import ShareRequest
+from bot.store.models import ShareRequest, utcnow
 from bot.store.repositories import ShareRequests
 
 log = logging.getLogger(__name__)
@@ -48,10 +49,12 @@ class ReconcileReport:
 async def reconcile(ctx: Context, worker: str) -> ReconcileReport:
     """One pass over pending requests and active shares."""
     report = ReconcileReport()
+    started = utcnow()
     pending = ShareRequest.status == S.PENDING.value
     async for rows in leased_chunks(ctx, worker, pending, LEASE_SECONDS):
         await _check_pending(ctx, rows, report)
-    active = ShareRequest.status == S.ACTIVE.value
+    # Shares this pass just saw approved at Meta need no second look.
+    active = and_(ShareRequest.status == S.ACTIVE.value, ShareRequest.updated_at < started)
     async for rows in leased_chunks(ctx, worker, active, LEASE_SECONDS):
         await _check_active(ctx, rows, report)
     return report
@@ -70,9 +73,14 @@ async def reader(ctx: Context, session: AsyncSession, row: ShareRequest) -> Acti
 async def _check_pending(ctx: Context, rows: list[ShareRequest], report: ReconcileReport) -> None:
     groups: dict[str, list[ShareRequest]] = defaultdict(list)
     readers: dict[str, Acting] = {}
+    # One lookup (and one decryption) per business pair, not per row.
+    found: dict[tuple[str, str], Acting | None] = {}
     async with ctx.sessions() as session:
         for row in rows:
-            acting = await reader(ctx, session, row)
+            pair = (row.owner_business_id, row.agency_business_id)
+            if pair not in found:
+                found[pair] = await reader(ctx, session, row)
+            acting = found[pair]
             if acting is None or row.pending_request_id is None:
                 report.unreadable += 1
                 continue

@@ -12,6 +12,9 @@ from bot.graph.encoding import ad_account_number, validate_id
 from bot.graph.errors import GraphError
 from bot.graph.types import AdAccount, LinkResult
 
+# Businesses may hold hundreds of ad accounts; Graph's default page of 25 costs round trips.
+PAGE_LIMIT = 500
+
 
 def _pixel_and_business(pixel_id: str, business_id: str) -> tuple[str, str]:
     return validate_id(pixel_id, "pixel id"), validate_id(business_id, "business id")
@@ -26,16 +29,22 @@ class AccountCalls(GraphCalls):
         """Ad accounts of `business_id` linked to the pixel (`GET /{pixel}/shared_accounts`)."""
         pixel, business = _pixel_and_business(pixel_id, business_id)
         items = await self._list(
-            token, f"{pixel}/shared_accounts", business=business, fields="id,account_id,name"
+            token,
+            f"{pixel}/shared_accounts",
+            business=business,
+            fields="id,account_id,name",
+            limit=PAGE_LIMIT,
         )
         return [AdAccount.from_graph(item) for item in items]
 
     async def list_ad_accounts(self, token: SecretStr, business_id: str) -> list[AdAccount]:
         """Ad accounts a business owns or was given (`owned_` and `client_ad_accounts`)."""
         business = validate_id(business_id, "business id")
-        fields = "id,account_id,name"
-        owned = await self._list(token, f"{business}/owned_ad_accounts", fields=fields)
-        given = await self._list(token, f"{business}/client_ad_accounts", fields=fields)
+        fields, limit = "id,account_id,name", PAGE_LIMIT
+        owned = await self._list(token, f"{business}/owned_ad_accounts", fields=fields, limit=limit)
+        given = await self._list(
+            token, f"{business}/client_ad_accounts", fields=fields, limit=limit
+        )
         return [AdAccount.from_graph(item) for item in [*owned, *given]]
 
     async def link_ad_account(
