@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -16,14 +18,37 @@ from bot.tokens import TokenBox
 from tests.conftest import SECRET_KEY
 
 
+class PoolWatch:
+    """The sandbox, noting how many database connections were checked out at each Graph call.
+
+    pixelbot never holds a connection (a transaction) while it waits on Meta, so with one
+    flow running at a time every figure must be 0.
+    """
+
+    def __init__(self, sandbox: Sandbox, engine: AsyncEngine) -> None:
+        self.sandbox = sandbox
+        self.engine = engine
+        self.held: list[int] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.held.append(self.engine.sync_engine.pool.checkedout())
+        await self.sandbox(scope, receive, send)
+
+
 def make_services(
-    engine: AsyncEngine, sandbox: Sandbox | None = None, *, allow_self_approval: bool = False
+    engine: AsyncEngine,
+    sandbox: Sandbox | None = None,
+    *,
+    allow_self_approval: bool = False,
+    watch: PoolWatch | None = None,
 ) -> Services:
     """Services over `engine`, with Graph calls answered by `sandbox` (a fresh demo world)."""
     sandbox = sandbox or create_sandbox()
+    app = watch or sandbox
     # Retries wait on Meta's advice; in tests that advice is honoured instantly.
     graph = GraphClient(
-        base_url=SANDBOX_BASE_URL, transport=httpx.ASGITransport(app=sandbox), sleep=_no_wait
+        base_url=SANDBOX_BASE_URL, transport=httpx.ASGITransport(app=app), sleep=_no_wait
     )
     sessions = session_factory(engine)
     box = TokenBox(SecretStr(SECRET_KEY))

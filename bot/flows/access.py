@@ -86,10 +86,14 @@ async def businesses_of(session: AsyncSession, user: str) -> Sequence[Business]:
     return (await session.scalars(query)).all()
 
 
-async def owned_pixel(ctx: Context, session: AsyncSession, user: str, pixel_id: str) -> OwnedPixel:
+async def owned_pixel(ctx: Context, user: str, pixel_id: str) -> OwnedPixel:
     """Read the pixel from Meta with the user's businesses' tokens; its owner must be
-    registered and the user one of its admins."""
-    mine = await businesses_of(session, user)
+    registered and the user one of its admins.
+
+    No session is open while Meta answers: a database connection must never wait on Meta.
+    """
+    async with ctx.sessions() as session:
+        mine = await businesses_of(session, user)
     if not mine:
         raise Refused(
             "You are not an admin of any business connected to pixelbot; ask an operator to "
@@ -99,14 +103,15 @@ async def owned_pixel(ctx: Context, session: AsyncSession, user: str, pixel_id: 
     owner = pixel.owner_business
     if owner is None:
         raise Refused(f"Meta shows no owner business for pixel {pixel_id}.")
-    registered = await Businesses(session).get(owner.id)
-    if registered is None:
-        raise NotConnected(
-            f"pixel {pixel.name or pixel_id} ({pixel_id}) is owned by {owner.name or 'business'} "
-            f"({owner.id}), which is not connected to pixelbot"
-        )
-    await require_admin(session, user, owner.id, registered.name)
-    return OwnedPixel(pixel, await acting_as(ctx, session, owner.id))
+    async with ctx.sessions() as session:
+        registered = await Businesses(session).get(owner.id)
+        if registered is None:
+            raise NotConnected(
+                f"pixel {pixel.name or pixel_id} ({pixel_id}) is owned by "
+                f"{owner.name or 'business'} ({owner.id}), which is not connected to pixelbot"
+            )
+        await require_admin(session, user, owner.id, registered.name)
+        return OwnedPixel(pixel, await acting_as(ctx, session, owner.id))
 
 
 async def read_pixel(ctx: Context, mine: Sequence[Business], pixel_id: str) -> Pixel:

@@ -119,8 +119,8 @@ async def _target(
     try:
         ids.meta_id(pixel_id, "PIXEL_ID")
         ids.meta_id(business_id, "BUSINESS_ID")
+        owned = await owned_pixel(ctx, actor, pixel_id)
         async with ctx.sessions() as session:
-            owned = await owned_pixel(ctx, session, actor, pixel_id)
             business = await acting_as(ctx, session, business_id)
     except PixelbotError as exc:
         await refused(ctx, actor, action, exc, pixel_id=pixel_id, business_id=business_id)

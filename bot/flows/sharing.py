@@ -66,8 +66,7 @@ async def share(
         ids.meta_id(agency_id, "AGENCY_BUSINESS_ID")
         chosen = sorted({t.value for t in parse_tasks(list(tasks))})
         note = clean_note(note)
-        async with ctx.sessions() as session:
-            plan = await _plan(ctx, session, actor, pixel_id, agency_id)
+        plan = await _plan(ctx, actor, pixel_id, agency_id)
     except PixelbotError as exc:
         await refused(ctx, actor, "share", exc, pixel_id=pixel_id, agency_business_id=agency_id)
         raise
@@ -107,27 +106,26 @@ async def share(
         return ShareOutcome(RequestView.of(row), plan.approvals_channel, plan.agency_registered)
 
 
-async def _plan(
-    ctx: Context, session: AsyncSession, actor: str, pixel_id: str, agency_id: str
-) -> _Plan:
-    owned = await owned_pixel(ctx, session, actor, pixel_id)
+async def _plan(ctx: Context, actor: str, pixel_id: str, agency_id: str) -> _Plan:
+    owned = await owned_pixel(ctx, actor, pixel_id)
     if agency_id == owned.owner.business_id:
         raise InvalidInput(f"{owned.owner.name} owns pixel {pixel_id}; it cannot share with itself")
-    open_row = await session.scalar(
-        select(ShareRequest)
-        .where(
-            ShareRequest.pixel_id == pixel_id,
-            ShareRequest.agency_business_id == agency_id,
-            ShareRequest.status.in_([s.value for s in OPEN]),
+    async with ctx.sessions() as session:
+        open_row = await session.scalar(
+            select(ShareRequest)
+            .where(
+                ShareRequest.pixel_id == pixel_id,
+                ShareRequest.agency_business_id == agency_id,
+                ShareRequest.status.in_([s.value for s in OPEN]),
+            )
+            .limit(1)
         )
-        .limit(1)
-    )
-    if open_row is not None:
-        raise Conflict(
-            f"pixel {pixel_id} already has request #{open_row.id} to business {agency_id} "
-            f"({open_row.status}); `/pixel unshare {pixel_id} {agency_id}` cancels it"
-        )
-    agency = await Businesses(session).get(agency_id)
+        if open_row is not None:
+            raise Conflict(
+                f"pixel {pixel_id} already has request #{open_row.id} to business {agency_id} "
+                f"({open_row.status}); `/pixel unshare {pixel_id} {agency_id}` cancels it"
+            )
+        agency = await Businesses(session).get(agency_id)
     if agency is not None:
         return _Plan(owned, agency.name, agency.approvals_channel, True)
     return _Plan(owned, await _meta_name(ctx, owned, agency_id), None, False)

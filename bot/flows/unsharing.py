@@ -58,8 +58,8 @@ async def plan_unshare(ctx: Context, actor: str, pixel_id: str, agency_id: str) 
     try:
         ids.meta_id(pixel_id, "PIXEL_ID")
         ids.meta_id(agency_id, "AGENCY_BUSINESS_ID")
+        owned = await owned_pixel(ctx, actor, pixel_id)
         async with ctx.sessions() as session:
-            owned = await owned_pixel(ctx, session, actor, pixel_id)
             rows = await _rows(session, pixel_id, agency_id)
             agency = await Businesses(session).get(agency_id)
         agencies = await _agencies(ctx, owned)
@@ -92,8 +92,8 @@ async def plan_unshare(ctx: Context, actor: str, pixel_id: str, agency_id: str) 
 async def unshare(ctx: Context, actor: str, pixel_id: str, agency_id: str) -> UnshareOutcome:
     """Confirmed: claim the open rows, DELETE at Meta, record the outcome."""
     try:
+        owned = await owned_pixel(ctx, actor, pixel_id)  # read from Meta before the claim
         async with ctx.sessions.begin() as session:
-            owned = await owned_pixel(ctx, session, actor, pixel_id)
             claimed = await _claim(session, pixel_id, agency_id, actor)
             agency = await Businesses(session).get(agency_id)
     except PixelbotError as exc:

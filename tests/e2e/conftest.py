@@ -28,7 +28,7 @@ from bot.store.models import AuditEvent, ShareRequest
 from bot.tokens import TokenBox
 from tests.conftest import SECRET_KEY
 from tests.fakes.slack import FakeSlack
-from tests.services import make_services
+from tests.services import PoolWatch, make_services
 from tests.signing import action_body, command_body, event_body, signed_headers, view_body
 
 ACME, BRIGHT, NOVA = "100200300400501", "100200300400502", "100200300400503"
@@ -96,6 +96,7 @@ class Bot:
     services: Services
     sandbox: Sandbox
     slack: FakeSlack
+    pool: PoolWatch
     _names: itertools.count[int] = field(default_factory=itertools.count)
 
     async def _post(self, body: str) -> httpx.Response:
@@ -170,7 +171,10 @@ async def make_bot(
 
     async def build(*, register_nova: bool = True, allow_self_approval: bool = False) -> Bot:
         sandbox = create_sandbox()
-        services = make_services(engine, sandbox, allow_self_approval=allow_self_approval)
+        watch = PoolWatch(sandbox, engine)
+        services = make_services(
+            engine, sandbox, allow_self_approval=allow_self_approval, watch=watch
+        )
         registry = Registry(services.sessions, TokenBox(SecretStr(SECRET_KEY)))
         world = sandbox.world
         businesses = [(ACME, None), (BRIGHT, BRIGHT_CHANNEL)]
@@ -186,12 +190,13 @@ async def make_bot(
             grants += [(NOVA_ADMIN, NOVA), (NOVA_ADMIN2, NOVA)]
         for user, business_id in grants:
             await registry.grant_admin(user, business_id)
-        server = Server(create_app(settings, services), engine)
+        secret = settings.secret("slack_signing_secret")
+        server = Server(create_app(settings, services), engine, signing_secret=secret)
         http = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=server), base_url="http://pixelbot"
         )
         clients.append(http)
-        return Bot(http, services, sandbox, fake_slack)
+        return Bot(http, services, sandbox, fake_slack, watch)
 
     yield build
     for client in clients:

@@ -156,3 +156,17 @@ async def test_malformed_share_gets_usage_in_the_ack(bot: Bot) -> None:
 
 async def _attempts(bot: Bot) -> list:
     return [e for e in await bot.audit() if e.action == "share"]
+
+
+async def test_no_database_connection_is_held_while_meta_answers(bot: Bot) -> None:
+    """Every flow, one at a time: at each Graph call no connection is checked out."""
+    await bot.command(f"share {WEBSITE} {NOVA}")
+    [row] = await bot.requests()
+    await bot.click(Action.APPROVE, str(row.id), "U0NOVAADM1")
+    await bot.command(f"share {CHECKOUT} {BRIGHT}")
+    await bot.command(f"link {CHECKOUT} {BRIGHT} 500600700800911")
+    await bot.command(f"info {WEBSITE}")
+    await bot.command(f"unshare {WEBSITE} {NOVA}")
+    await bot.click(Action.UNSHARE_CONFIRM, f"{WEBSITE}:{NOVA}", OWNER)
+    assert len(bot.pool.held) > 10  # Meta was asked, many times
+    assert set(bot.pool.held) == {0}
