@@ -111,7 +111,13 @@ async def serve(settings: Settings, options: ServeOptions) -> None:
         graph.aclose,
         engine.dispose,
     ]
-    server = Server(app, engine, extra_checks=checks, on_shutdown=on_shutdown)
+    server = Server(
+        app,
+        engine,
+        signing_secret=settings.secret("slack_signing_secret"),
+        extra_checks=checks,
+        on_shutdown=on_shutdown,
+    )
     config = uvicorn.Config(
         server, host=options.host, port=options.port, log_config=None, lifespan="on"
     )

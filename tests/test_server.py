@@ -23,7 +23,8 @@ from tests.waiting import until
 
 def _server(settings: Settings, engine: AsyncEngine) -> Server:
     services = make_services(engine)
-    return Server(create_app(settings, services), engine)
+    secret = settings.secret("slack_signing_secret")
+    return Server(create_app(settings, services), engine, signing_secret=secret)
 
 
 @pytest.fixture

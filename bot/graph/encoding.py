@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pydantic import SecretStr
 
 # ASCII digits only: str.isdigit() would also accept other scripts' digits.
-_ID = re.compile(r"[0-9]{1,32}")
+_ID = re.compile(r"[0-9]{1,20}")  # a uint64 has at most 20 digits, as the edge checks
 _EDGE = re.compile(r"[a-z_]{1,64}")
 
 

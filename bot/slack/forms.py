@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -56,6 +57,17 @@ def _choices(view: Mapping[str, Any], block: Field) -> list[str]:
     ]
 
 
+def _typed(text: str, what: str) -> str:
+    """Free text as a person types it: control characters (NUL above all, which PostgreSQL
+    refuses to store) are refused here rather than failing later as an unexpected error."""
+    for char in text:
+        if char not in "\t\n\r" and unicodedata.category(char) == "Cc":
+            raise InvalidInput(
+                f"{what} contains a control character (U+{ord(char):04X}); remove it"
+            )
+    return text
+
+
 def share_form(view: Mapping[str, Any]) -> ShareForm:
     """The share modal's values; `FormErrors` naming each bad field."""
     errors: dict[str, str] = {}
@@ -64,7 +76,7 @@ def share_form(view: Mapping[str, Any]) -> ShareForm:
         Field.PIXEL: lambda: ids.meta_id(_text(view, Field.PIXEL), "the pixel id"),
         Field.AGENCY: lambda: ids.meta_id(_text(view, Field.AGENCY), "the agency business id"),
         Field.TASKS: lambda: tuple(t.value for t in parse_tasks(_choices(view, Field.TASKS))),
-        Field.NOTE: lambda: clean_note(_text(view, Field.NOTE)),
+        Field.NOTE: lambda: clean_note(_typed(_text(view, Field.NOTE), "the note")),
     }
     for field, check in checks.items():
         try:
@@ -82,7 +94,7 @@ def decline_form(view: Mapping[str, Any]) -> tuple[int, str | None]:
     """The request id the decline modal was opened for, and the optional reason."""
     try:
         target = request_id(view.get("private_metadata"))
-        reason = clean_note(_text(view, Field.REASON))
+        reason = clean_note(_typed(_text(view, Field.REASON), "the reason"))
     except InvalidInput as exc:
         # A forged private_metadata is refused in the form too: raising here would make
         # the submission fail with no word to the user (no response_url for modals).

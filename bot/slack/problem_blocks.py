@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 from slack_sdk.models.blocks import Block
 
@@ -16,7 +17,7 @@ from bot.graph.errors import (
     GraphTransientError,
 )
 from bot.slack.block_parts import user_text
-from bot.slack.blocks import Message, _context, _section
+from bot.slack.blocks import Message, _context, _section, escape
 
 META_TEXT_LIMIT = 1000
 UNCERTAIN = (
@@ -91,7 +92,12 @@ def meta_failed_message(failure: MetaFailed) -> Message:
     return Message(text=text, blocks=blocks)
 
 
+# The only markup our refusal sentences carry: mentions of the admins who can act.
+_MENTION = re.compile(r"&lt;@([UW][A-Z0-9]{2,20})&gt;")
+
+
 def refusal_message(text: str) -> Message:
-    """pixelbot said no; `text` is our own sentence, whose `<@U…>` mentions must stay live."""
-    line = f":no_entry_sign: {text}"
+    """pixelbot said no. The sentence may quote names from Meta, so it is escaped; only the
+    admin mentions we wrote are made live again."""
+    line = ":no_entry_sign: " + _MENTION.sub(r"<@\1>", escape(text))
     return Message(text=line, blocks=[_section(line)])
