@@ -6,7 +6,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.slack import actions, commands, dedupe, errors, events, modals
+from bot.slack import actions, commands, errors, events, modals
 from bot.slack.services import Services
 
 
@@ -23,8 +23,6 @@ def create_app(settings: Settings, services: Services) -> AsyncApp:
         installation_store=None,
     )
     errors.register(app)
-    # Before every listener: a redelivered event must not reach one.
-    dedupe.register(app, services)
     commands.register(app, services)
     events.register(app, services)
     actions.register(app, services)

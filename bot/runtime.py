@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -127,6 +128,7 @@ async def serve(settings: Settings, options: ServeOptions) -> None:
     # uvicorn shuts down gracefully on SIGTERM, then re-raises the signal to the handler it
     # found; ours turns that into a normal exit instead of death by signal.
     signal.signal(signal.SIGTERM, _exit_quietly)
+    _tune_garbage_collector()
     if settings.pixelbot_reconcile_seconds > 0:
         upkeep.start()  # its first pass finishes whatever a previous process left in flight
     try:
@@ -135,6 +137,18 @@ async def serve(settings: Settings, options: ServeOptions) -> None:
         if socket is not None:
             await socket.close_async()  # type: ignore[no-untyped-call]
         log.info("pixelbot stopped")
+
+
+def _tune_garbage_collector() -> None:
+    """Fewer, cheaper collections: acks are delayed by the collector's pauses, not by work.
+
+    What start-up built (modules, the app) lives as long as the process: frozen, it is no
+    longer traversed by every full collection; a higher first threshold collects the many
+    short-lived objects of each request in larger, rarer batches.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
 def _exit_quietly(_signum: int, _frame: FrameType | None) -> None:

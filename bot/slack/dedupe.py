@@ -17,7 +17,6 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from sqlalchemy import delete
@@ -67,8 +66,12 @@ async def claim(
     return True
 
 
-def register(app: AsyncApp, services: Services) -> None:
-    """Install the global middleware that drops redelivered events (before any listener)."""
+def middleware(services: Services) -> Callable[..., Awaitable[BoltResponse | None]]:
+    """Listener middleware for event listeners: drops redelivered events.
+
+    On the event listeners only, not global: commands and clicks, most of the traffic,
+    then pay nothing for it.
+    """
 
     async def drop_redeliveries(
         body: dict[str, Any], request: AsyncBoltRequest, next_: Next
@@ -91,7 +94,7 @@ def register(app: AsyncApp, services: Services) -> None:
         # Without next() Bolt needs a response, or it answers 404 and Slack retries again.
         return BoltResponse(status=200, body="")
 
-    app.middleware(drop_redeliveries)
+    return drop_redeliveries
 
 
 def _header(headers: Mapping[str, Sequence[str]], name: str) -> str | None:

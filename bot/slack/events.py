@@ -8,6 +8,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.flows import looking
+from bot.slack import dedupe
 from bot.slack.ids import Event
 from bot.slack.services import Services
 from bot.slack.times import now
@@ -17,7 +18,8 @@ from bot.slack.view_blocks import home_view
 def register(app: AsyncApp, services: Services) -> None:
     """Register the event listeners."""
 
-    @app.event(Event.APP_HOME_OPENED.value)
+    # A redelivered event (Slack's retry, or the same event on another replica) stops here.
+    @app.event(Event.APP_HOME_OPENED.value, middleware=[dedupe.middleware(services)])
     async def home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
         # The event also fires for the Messages tab; publishing then would be wasted work.
         if event.get("tab") != "home":

@@ -32,6 +32,8 @@ class Rejected(Exception):
 
 def is_ssl_check(body: bytes) -> bool:
     """Slack's unsigned certificate probe (`ssl_check=1`): answered 200, nothing run."""
+    if b"ssl_check=" not in body:  # the common case, without parsing every body twice
+        return False
     try:
         form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
     except (UnicodeDecodeError, ValueError):
