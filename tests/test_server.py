@@ -143,3 +143,23 @@ async def test_messages_tab_does_not_publish_home(
     assert fake_slack.calls_to("views.publish") == []
     assert [c.method for c in fake_slack.calls] == ["auth.test"]
     assert BOT_TOKEN not in json.dumps([c.params for c in fake_slack.calls])
+
+
+async def test_slacks_url_verification_challenge_is_answered(client: httpx.AsyncClient) -> None:
+    """Setting the Events request URL in Slack's app config sends this, signed."""
+    body = json.dumps(
+        {"token": "t", "challenge": "3eZbrw1aBm2rZgRNFdxV", "type": "url_verification"}
+    )
+    headers = signed_headers(body) | {"content-type": "application/json"}
+    response = await client.post("/slack/events", content=body, headers=headers)
+    assert response.status_code == 200
+    assert "3eZbrw1aBm2rZgRNFdxV" in response.text
+
+
+async def test_slacks_unsigned_ssl_check_gets_an_empty_200(client: httpx.AsyncClient) -> None:
+    response = await client.post(
+        "/slack/events",
+        content="ssl_check=1&token=legacy",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert (response.status_code, response.text) == (200, "")
