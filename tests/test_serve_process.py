@@ -42,6 +42,15 @@ async def _start(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
     )
 
 
+async def _start_sandboxed(env: dict[str, str], port: int) -> asyncio.subprocess.Process:
+    """`serve --sandbox` as the README's demo runs it: one admin, one approvals channel."""
+    return await _start(
+        env,
+        *("--port", str(port), "--sandbox"),
+        *("--sandbox-admin", "U0000USER", "--sandbox-channel", "C0APPROVAL"),
+    )
+
+
 async def _wait_healthy(port: int, proc: asyncio.subprocess.Process) -> httpx.Response:
     async with httpx.AsyncClient() as client:
         for _ in range(300):
@@ -156,16 +165,7 @@ async def test_serve_sandbox_registers_the_demo_world_and_says_so(
     sqlite_env: dict[str, str], tmp_path: Path
 ) -> None:
     port = _free_port()
-    proc = await _start(
-        sqlite_env,
-        "--port",
-        str(port),
-        "--sandbox",
-        "--sandbox-admin",
-        "U0000USER",
-        "--sandbox-channel",
-        "C0APPROVAL",
-    )
+    proc = await _start_sandboxed(sqlite_env, port)
     try:
         assert (await _wait_healthy(port, proc)).status_code == 200
         body = command_body("help")
@@ -253,16 +253,7 @@ async def test_serve_sandbox_runs_share_and_approve_from_slack(
 ) -> None:
     """The demo as a newcomer runs it: one person, every business, one approvals channel."""
     port = _free_port()
-    proc = await _start(
-        sqlite_env,
-        "--port",
-        str(port),
-        "--sandbox",
-        "--sandbox-admin",
-        "U0000USER",
-        "--sandbox-channel",
-        "C0APPROVAL",
-    )
+    proc = await _start_sandboxed(sqlite_env, port)
     url = f"http://127.0.0.1:{port}/slack/events"
     try:
         await _wait_healthy(port, proc)

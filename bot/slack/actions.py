@@ -12,7 +12,7 @@ from bot.errors import InvalidInput
 from bot.flows import ids, looking, unsharing
 from bot.flows.views import AlreadySettled
 from bot.graph.types import Decision
-from bot.slack.blocks import Message, in_sandbox
+from bot.slack.blocks import in_sandbox
 from bot.slack.forms import request_id
 from bot.slack.ids import Action
 from bot.slack.look_blocks import history_message
@@ -104,8 +104,8 @@ def register(app: AsyncApp, services: Services) -> None:
     @app.action(Action.UNSHARE_ABORT.value)
     async def unshare_aborted(ack: AsyncAck, respond: AsyncRespond) -> None:
         await ack()
-        kept = Message(text="Kept as it is: nothing was changed.", blocks=[])
-        services.background.spawn(respond(replace_original=True, text=kept.text), None)
+        kept = "Kept as it is: nothing was changed."
+        services.background.spawn(respond(replace_original=True, text=kept), None)
 
     @app.action(Action.HISTORY_MORE.value)
     async def older(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:

@@ -133,7 +133,7 @@ HANDLERS: dict[type, Handler] = {
     parsing.History: _history,
 }
 
-_WORKING = Message(text=":hourglass_flowing_sand: Working on it…", blocks=[])
+WORKING = ":hourglass_flowing_sand: Working on it…"
 
 
 def register(app: AsyncApp, services: Services) -> None:
@@ -161,7 +161,7 @@ def register(app: AsyncApp, services: Services) -> None:
             opening = open_share_modal(services, client, user, str(command["trigger_id"]))
             services.background.spawn(opening, respond)
             return
-        await ack(response_type="ephemeral", text=_WORKING.text)
+        await ack(response_type="ephemeral", text=WORKING)
         reply = Reply(respond, services.sandbox)
         work = HANDLERS[type(parsed)](services, user, parsed, reply, client)
         services.background.spawn(work, respond)

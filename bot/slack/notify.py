@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Sequence
-from datetime import UTC, datetime
 
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -20,6 +19,7 @@ from bot.slack.request_blocks import (
     settled_message,
     thread_reply,
 )
+from bot.slack.times import now
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ async def post_approval(
     client: AsyncWebClient, ctx: Context, request: RequestView, channel: str
 ) -> str | None:
     """Post the Approve/Decline message in the agency's channel; the channel, or None."""
-    message = approval_message(request, datetime.now(UTC))
+    message = approval_message(request, now())
     try:
         response = await client.chat_postMessage(channel=channel, **message.as_kwargs())
     except SlackFailure as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -90,11 +91,10 @@ async def test_decline_with_a_reason(bot: Bot) -> None:
     request = await _pending(bot)
     await bot.click(Action.DECLINE, str(request.id), NOVA_ADMIN)
     [opened] = bot.slack.calls_to("views.open")
-    assert (
-        opened.params["view"]["private_metadata"] == str(request.id)
-        if isinstance(opened.params["view"], dict)
-        else str(request.id) in opened.params["view"]
-    )
+    view = opened.params["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    assert view["callback_id"] == Callback.DECLINE
+    assert view["private_metadata"] == str(request.id)
     assert _decisions(bot, request) == []  # opening the form decides nothing
     values = {
         Field.REASON: {
