@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.graph.errors import GraphError
+from bot.store.models import ShareRequest
 from bot.store.repositories import AuditEntry, AuditLog
 
 log = logging.getLogger(__name__)
@@ -21,6 +23,16 @@ class Outcome(StrEnum):
     REFUSED = "refused"  # pixelbot said no (authorization, state, input); Meta not called
     FAILED = "failed"  # Meta said no
     UNKNOWN = "unknown"  # no answer from Meta: it may have applied the change
+
+
+def about(row: ShareRequest) -> dict[str, Any]:
+    """The audit fields that name a share request: its pixel, businesses and id."""
+    return {
+        "pixel_id": row.pixel_id,
+        "business_id": row.owner_business_id,
+        "agency_business_id": row.agency_business_id,
+        "share_request_id": row.id,
+    }
 
 
 async def record(

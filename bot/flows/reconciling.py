@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import PixelbotError
 from bot.flows.access import Acting, acting_as
-from bot.flows.audit import Outcome, record
+from bot.flows.audit import Outcome, about, record
 from bot.flows.context import Context
 from bot.flows.leases import leased_chunks
 from bot.flows.sharing import reread
@@ -167,10 +167,7 @@ async def settle(
             actor,
             "reconcile",
             Outcome.OK,
-            pixel_id=row.pixel_id,
-            business_id=row.owner_business_id,
-            agency_business_id=row.agency_business_id,
-            share_request_id=request_id,
+            **about(row),
             detail=f"{current} -> {target}: {why}",
         )
         return RequestView.of(row)

@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, select
 
 from bot.errors import PixelbotError
 from bot.flows.access import acting_as
-from bot.flows.audit import Outcome, record
+from bot.flows.audit import Outcome, about, record
 from bot.flows.context import Context
 from bot.flows.leases import leased_chunks
 from bot.flows.reconciling import RECONCILER, reader, settle
@@ -183,10 +183,7 @@ async def _move(
             RECONCILER,
             "recover",
             Outcome.OK,
-            pixel_id=fresh.pixel_id,
-            business_id=fresh.owner_business_id,
-            agency_business_id=fresh.agency_business_id,
-            share_request_id=row.id,
+            **about(fresh),
             detail=f"{current} -> {target}: {why}",
         )
         return RequestView.of(fresh)
@@ -207,10 +204,7 @@ async def _attention(ctx: Context, row: ShareRequest, why: str, report: Recovery
             RECONCILER,
             "recover",
             Outcome.UNKNOWN,
-            pixel_id=fresh.pixel_id,
-            business_id=fresh.owner_business_id,
-            agency_business_id=fresh.agency_business_id,
-            share_request_id=row.id,
+            **about(fresh),
             detail=why,
         )
         report.attention.append(RequestView.of(fresh))
