@@ -89,6 +89,7 @@ async def test_decisions_made_in_meta_are_reconciled(
     # A second pass finds nothing more to do.
     again = await run(bot)
     assert again.reconciled.settled == [] and len(bot.slack.calls_to("chat.update")) == 1
+    assert set(bot.pool.held) == {0}  # no connection held while Meta answered
 
 
 async def test_an_agency_removed_at_meta_marks_the_share_revoked(bot: Bot) -> None:
@@ -273,6 +274,7 @@ async def test_recovery_finishes_a_decision_meta_applied(bot: Bot) -> None:
     assert _decisions(bot, request) == []
     [update_call] = bot.slack.calls_to("chat.update")
     assert f"Approved by <@{NOVA_ADMIN}>" in texts(blocks_of(update_call.params))
+    assert set(bot.pool.held) == {0}
 
 
 async def test_recovery_of_a_share_that_never_reached_meta(bot: Bot) -> None:
