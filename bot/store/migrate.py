@@ -13,18 +13,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.errors import ConfigError
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+_PACKAGE = Path(__file__).resolve().parents[1]
+# An installed wheel carries them as bot/migrations (setup.py maps the repository's top-level
+# folder there); an editable install runs from the checkout, where they sit beside bot/.
+_PLACES = (_PACKAGE / "migrations", _PACKAGE.parent / "migrations")
+
+
+def migrations_dir() -> Path:
+    """The folder of Alembic scripts this pixelbot was installed with."""
+    for place in _PLACES:
+        if (place / "env.py").is_file():
+            return place
+    raise ConfigError(f"this pixelbot was installed without its migrations (looked in {_PLACES[0]})")
 
 
 def alembic_config() -> Config:
-    """Alembic's configuration, pointing at the repository's `migrations/`."""
-    if not (MIGRATIONS_DIR / "env.py").is_file():
-        raise ConfigError(
-            f"migrations not found at {MIGRATIONS_DIR}: run pixelbot from a checkout "
-            "installed with `pip install -e .`"
-        )
+    """Alembic's configuration, pointing at the migrations shipped with this pixelbot."""
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(migrations_dir()))
     return config
 
 
