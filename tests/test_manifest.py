@@ -17,7 +17,7 @@ from bot.store.db import create_engine
 from tests.services import make_services
 
 ROOT = Path(__file__).resolve().parents[1]
-SCHEMA = ROOT.parent / "shared" / "specs" / "slack" / "manifest.schema.1.0.0.json"
+SCHEMA = ROOT / "tests" / "specs" / "slack" / "manifest.schema.1.0.0.json"
 
 
 def _manifest() -> dict[str, Any]:

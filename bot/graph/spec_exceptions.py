@@ -1,6 +1,6 @@
 """Graph calls we make that Meta's codegen specs do not describe, each with its source.
 
-This is the ONE place where a departure from `shared/specs/graph/*.json` is allowed;
+This is the ONE place where a departure from `tests/specs/graph/*.json` is allowed;
 `tests/graph/speccheck.py` reads it. Add an entry only with a citation.
 """
 

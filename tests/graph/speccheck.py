@@ -1,4 +1,4 @@
-"""Check Graph requests against Meta's codegen specs in `shared/specs/graph/`.
+"""Check Graph requests against Meta's codegen specs in `tests/specs/graph/`.
 
 Reusable: `check_request(method, path_template, params)` for a route table (the sandbox),
 `check_http_request(request, ids)` for a request recorded from an `httpx.MockTransport`.
@@ -26,7 +26,7 @@ import httpx
 
 from bot.graph.spec_exceptions import SpecException, find_exception
 
-SPEC_DIR = Path(__file__).resolve().parents[3] / "shared" / "specs" / "graph"
+SPEC_DIR = Path(__file__).resolve().parents[1] / "specs" / "graph"
 
 PLACEHOLDER_NODES: dict[str, str] = {
     "pixel": "AdsPixel",
@@ -84,7 +84,7 @@ class Node:
 def load_nodes() -> dict[str, Node]:
     """Every `<Node>.json` in SPEC_DIR, by node name."""
     if not SPEC_DIR.is_dir():
-        raise FileNotFoundError(f"Graph specs not found at {SPEC_DIR} (shared/ beside the repo)")
+        raise FileNotFoundError(f"Graph specs not found at {SPEC_DIR} (tests/specs/graph/ in the repository)")
     nodes = {}
     for path in sorted(SPEC_DIR.glob("*.json")):
         if path.name.startswith("enum_types"):

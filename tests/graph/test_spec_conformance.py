@@ -1,7 +1,7 @@
 """Every request the client can make, checked against Meta's codegen specs.
 
 Each public method of GraphClient is driven through an httpx.MockTransport; every recorded
-request (batch operations and follow-up pages included) must match `shared/specs/graph/*.json`
+request (batch operations and follow-up pages included) must match `tests/specs/graph/*.json`
 or an entry of `bot/graph/spec_exceptions.py`, and every entry there must still be needed.
 """
 
