@@ -54,7 +54,7 @@ def test_no_file_refers_to_the_reference_folder() -> None:
     "line",
     [
         'SPEC_DIR = ROOT.parent / "shared" / "specs" / "graph"',  # the joined path is caught below
-        "see " + "../" + "shared/docs/slack.md",
+        "see " + "../" + "shared/" + "docs/slack.md",
         "open('" + "shared/" + "specs/slack/manifest.schema.1.0.0.json')",
     ],
 )
