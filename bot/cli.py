@@ -15,7 +15,7 @@ from typing import Any, ParamSpec, TypeVar
 import click
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from bot import doctor, logs
+from bot import doctor, logs, manifest
 from bot.config import Settings, load_settings
 from bot.errors import ConfigError, PixelbotError
 from bot.flows.registry import Registry
@@ -219,6 +219,17 @@ def reconcile_command() -> None:
     report = _run(reconcile_once(_settings()))
     for line in report.lines():
         click.echo(line)
+
+
+@main.command("manifest")
+@click.option("--url", metavar="https://HOST", help="Public address that reaches pixelbot serve.")
+@click.option("--socket-mode", is_flag=True, help="For Socket Mode: no request URLs.")
+@one_line_errors
+def manifest_command(url: str | None, socket_mode: bool) -> None:
+    """Print the Slack app manifest to paste at api.slack.com/apps ("From an app manifest")."""
+    if url and socket_mode:
+        raise ConfigError("give either --url or --socket-mode: Socket Mode needs no public URL")
+    click.echo(manifest.render(url, socket_mode=socket_mode), nl=False)
 
 
 @main.command("secret-key")

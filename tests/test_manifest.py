@@ -9,9 +9,11 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from click.testing import CliRunner
 from slack_bolt.async_app import AsyncApp
 
 from bot.app import create_app
+from bot.cli import main
 from bot.config import Settings
 from bot.store.db import create_engine
 from tests.services import make_services
@@ -80,3 +82,55 @@ def test_scopes_are_least_privilege() -> None:
         "commands",
         "groups:read",
     ]
+
+
+def _cli_manifest(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["manifest", *args])
+    return result.exit_code, result.output
+
+
+def test_manifest_command_fills_in_the_operators_host() -> None:
+    status, text = _cli_manifest("--url", "https://pixelbot.acme.com/")
+    assert status == 0
+    rendered = yaml.safe_load(text)
+    assert list(_validator().iter_errors(rendered)) == []
+    urls = [
+        rendered["features"]["slash_commands"][0]["url"],
+        rendered["settings"]["event_subscriptions"]["request_url"],
+        rendered["settings"]["interactivity"]["request_url"],
+    ]
+    assert urls == ["https://pixelbot.acme.com/slack/events"] * 3
+    assert "https://pixelbot.example.com" not in text
+    # Everything but the host is the shipped manifest, comments included.
+    assert (
+        text.replace("pixelbot.acme.com", "pixelbot.example.com")
+        == (ROOT / "app_manifest.yaml").read_text()
+    )
+
+
+def test_manifest_command_for_socket_mode_declares_no_url() -> None:
+    status, text = _cli_manifest("--socket-mode")
+    assert status == 0
+    rendered = yaml.safe_load(text)
+    assert list(_validator().iter_errors(rendered)) == []
+    assert rendered["settings"]["socket_mode_enabled"] is True
+    assert "url" not in rendered["features"]["slash_commands"][0]
+    assert "request_url" not in rendered["settings"]["event_subscriptions"]
+    assert "request_url" not in rendered["settings"]["interactivity"]
+    assert rendered["oauth_config"] == _manifest()["oauth_config"]
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        ((), "give --url https://HOST"),
+        (("--url", "http://pixelbot.acme.com"), "must be the https:// address"),
+        (("--url", "https://acme.com/x?y=<z>"), "must be the https:// address"),
+        (("--url", "https://a.com", "--socket-mode"), "either --url or --socket-mode"),
+    ],
+)
+def test_manifest_command_refuses_what_slack_would_refuse(args: tuple[str, ...], says: str) -> None:
+    status, text = _cli_manifest(*args)
+    assert status == 2
+    assert says in text
+    assert "Traceback" not in text
