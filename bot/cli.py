@@ -61,7 +61,7 @@ def _first_line(exc: BaseException) -> str:
 
 def _settings() -> Settings:
     settings = load_settings()
-    logs.configure(settings.log_level, _known_secrets(settings))
+    logs.configure(settings.log_level, _known_secrets(settings), settings.log_format)
     return settings
 
 
@@ -92,8 +92,10 @@ def main() -> None:
 
 
 @main.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=3000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--host", help="Address to listen on [default: HOST, else 127.0.0.1].")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), help="Port to listen on [default: PORT, else 3000]."
+)
 @click.option("--socket-mode", is_flag=True, help="Connect to Slack over Socket Mode.")
 @click.option("--sandbox", is_flag=True, help="Simulate Meta in-process with the demo world.")
 @click.option(
@@ -106,8 +108,8 @@ def main() -> None:
 @click.option("--sandbox-channel", metavar="CHANNEL_ID", help="With --sandbox: approvals channel.")
 @one_line_errors
 def serve_command(
-    host: str,
-    port: int,
+    host: str | None,
+    port: int | None,
     socket_mode: bool,
     sandbox: bool,
     sandbox_admins: tuple[str, ...],
@@ -118,7 +120,12 @@ def serve_command(
         raise ConfigError("--sandbox-admin and --sandbox-channel go with --sandbox")
     settings = _settings()
     demo = SandboxOptions(admins=sandbox_admins, channel=sandbox_channel) if sandbox else None
-    options = ServeOptions(host=host, port=port, socket_mode=socket_mode, sandbox=demo)
+    options = ServeOptions(
+        host=host or settings.host,
+        port=port or settings.port,
+        socket_mode=socket_mode,
+        sandbox=demo,
+    )
     _run(serve(settings, options))
 
 

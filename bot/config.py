@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from cryptography.fernet import Fernet
 from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator
@@ -29,6 +29,10 @@ _EXPECTED = {
     "meta_app_secret": "the Meta app's secret (App settings > Basic)",
     "pixelbot_secret_key": "a Fernet key; run `pixelbot secret-key` to make one",
     "log_level": "one of DEBUG, INFO, WARNING, ERROR",
+    "log_format": "text (for people) or json (one object per line, for log collectors)",
+    "host": "the address pixelbot serve listens on, such as 127.0.0.1 or 0.0.0.0",
+    "port": "the port pixelbot serve listens on, 1 to 65535",
+    "pixelbot_shutdown_seconds": "seconds in-flight work gets after SIGTERM before exit",
     "pixelbot_allow_self_approval": "true or false",
     "pixelbot_reconcile_seconds": "seconds between reconciler passes (0 turns them off)",
     "pixelbot_claim_lease_seconds": "seconds after which an unfinished claim is recovered",
@@ -73,6 +77,17 @@ class Settings(BaseSettings):
     pixelbot_remind_after_hours: float = Field(default=24.0, ge=0)  # 0: no reminders
     pixelbot_expire_after_hours: float = Field(default=0.0, ge=0)  # 0: never expire locally
     log_level: str = Field(default="INFO", pattern=r"(?i)^(DEBUG|INFO|WARNING|ERROR)$")
+    log_format: Literal["text", "json"] = "text"
+    # Where `serve` listens; a container sets HOST=0.0.0.0. The command's flags win.
+    host: str = Field(default="127.0.0.1", min_length=1)
+    port: int = Field(default=3000, ge=1, le=65535)
+    # Under Kubernetes' default 30 s grace period, so the process exits before it is killed.
+    pixelbot_shutdown_seconds: float = Field(default=20.0, ge=0)
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, v: object) -> object:
+        return v.lower() if isinstance(v, str) else v
 
     @field_validator("slack_bot_token")
     @classmethod

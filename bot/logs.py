@@ -1,19 +1,42 @@
-"""Logging, configured once by the entry point, with secrets masked as a last line of defence."""
+"""Logging, configured once by the entry point: text for people or JSON lines for collectors,
+structured fields shown in both, secrets masked as a last line of defence."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+LogFormat = Literal["text", "json"]
 
 # Shapes of Slack and Meta tokens; anything matching is masked even if code slips up.
 _TOKEN_SHAPES = re.compile(
     r"\b(xox[abposr]-[A-Za-z0-9-]{8,}|xapp-[A-Za-z0-9-]{8,}|EAA[A-Za-z0-9]{20,})"
 )
 MIN_SECRET_LENGTH = 8
+# What every LogRecord carries; anything else on a record came from `extra=` and is a field.
+# uvicorn adds `color_message`, the same text with terminal colours.
+_RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {
+    "message",
+    "asctime",
+    "color_message",
+}
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def fields(record: logging.LogRecord) -> dict[str, Any]:
+    """The structured fields given with `extra=` (error_id, share_request_id, fbtrace_id …)."""
+    return {
+        key: value
+        for key, value in vars(record).items()
+        if key not in _RECORD_ATTRIBUTES and not key.startswith("_") and value is not None
+    }
 
 
 class RedactingFormatter(logging.Formatter):
-    """Formats records, tracebacks included, then masks known secrets and token shapes."""
+    """Formats records, tracebacks and fields included, then masks known secrets and tokens."""
 
     def __init__(self, fmt: str, secrets: list[str]) -> None:
         super().__init__(fmt)
@@ -27,7 +50,11 @@ class RedactingFormatter(logging.Formatter):
             self._secrets.append(secret)
 
     def format(self, record: logging.LogRecord) -> str:
-        return self.redact(super().format(record))
+        text = super().format(record)
+        extra = fields(record)
+        if extra:
+            text += " [" + " ".join(f"{key}={value}" for key, value in extra.items()) + "]"
+        return self.redact(text)
 
     def redact(self, text: str) -> str:
         """`text` with every secret masked."""
@@ -36,13 +63,40 @@ class RedactingFormatter(logging.Formatter):
         return _TOKEN_SHAPES.sub("[redacted]", text)
 
 
+class JsonFormatter(RedactingFormatter):
+    """One JSON object per line: time, level, logger, message, the fields, the traceback."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__("%(message)s", secrets)
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update(fields(record))
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        # Masked value by value, before encoding: escaping could hide a secret from a text scan.
+        return json.dumps({key: self._masked(value) for key, value in entry.items()})
+
+    def _masked(self, value: Any) -> Any:
+        if isinstance(value, bool | int | float):
+            return value
+        return self.redact(value if isinstance(value, str) else str(value))
+
+
 class _PixelbotHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Marks the handler `configure` installed."""
 
 
-def configure(level: str, secrets: list[str]) -> RedactingFormatter:
+def configure(level: str, secrets: list[str], fmt: LogFormat = "text") -> RedactingFormatter:
     """Set up root logging to stderr with redaction; returns the formatter to add secrets to."""
-    formatter = RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
+    formatter = (
+        JsonFormatter(secrets) if fmt == "json" else RedactingFormatter(TEXT_FORMAT, secrets)
+    )
     handler = _PixelbotHandler()
     handler.setFormatter(formatter)
     root = logging.getLogger()

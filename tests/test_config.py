@@ -11,6 +11,7 @@ from cryptography.fernet import Fernet
 from bot.cli import main
 from bot.config import load_settings
 from bot.errors import ConfigError
+from bot.runtime import ServeOptions
 
 
 def test_defaults_match_the_interface_contract() -> None:
@@ -90,3 +91,46 @@ def test_secret_key_command_prints_a_usable_key() -> None:
     result = CliRunner().invoke(main, ["secret-key"])
     assert result.exit_code == 0
     Fernet(result.output.strip().encode())  # raises if it is not a Fernet key
+
+
+def _served_options(monkeypatch: pytest.MonkeyPatch, *args: str) -> ServeOptions:
+    """What `pixelbot serve ARGS` would run with (the server itself is not started)."""
+    seen: list[ServeOptions] = []
+
+    async def record(_settings: object, options: ServeOptions) -> None:
+        seen.append(options)
+
+    monkeypatch.setattr("bot.cli.serve", record)
+    result = CliRunner().invoke(main, ["serve", *args])
+    assert result.exit_code == 0, result.output
+    return seen[0]
+
+
+def test_serve_listens_where_host_and_port_say(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HOST", raising=False)
+    monkeypatch.delenv("PORT", raising=False)
+    assert (_served_options(monkeypatch).host, _served_options(monkeypatch).port) == (
+        "127.0.0.1",
+        3000,
+    )
+    monkeypatch.setenv("HOST", "0.0.0.0")  # noqa: S104 - what a container sets
+    monkeypatch.setenv("PORT", "8080")
+    options = _served_options(monkeypatch)
+    assert (options.host, options.port) == ("0.0.0.0", 8080)  # noqa: S104
+    options = _served_options(monkeypatch, "--host", "127.0.0.2", "--port", "3001")
+    assert (options.host, options.port) == ("127.0.0.2", 3001)
+
+
+def test_a_bad_port_is_refused_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PORT", "http")
+    result = CliRunner().invoke(main, ["serve"])
+    assert result.exit_code == 2
+    assert "PORT is not valid" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_log_format_and_shutdown_deadline_defaults() -> None:
+    settings = load_settings(env_file=None)
+    assert settings.log_format == "text"
+    assert settings.pixelbot_shutdown_seconds == 20
+    assert load_settings(env_file=None, log_format="JSON").log_format == "json"
