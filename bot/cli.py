@@ -23,7 +23,7 @@ from bot.graph.sandbox import faults_from_cli, run_sandbox
 from bot.runtime import ServeOptions, serve
 from bot.sandbox_mode import SandboxOptions
 from bot.store import migrate
-from bot.store.db import async_url, create_engine, session_factory
+from bot.store.db import async_url, create_engine, no_file_left_on_failure, session_factory
 from bot.tokens import TokenBox, clean_token, new_secret_key
 
 P = ParamSpec("P")
@@ -76,6 +76,7 @@ def _run(coro: Coroutine[Any, Any, R]) -> R:
 
 
 async def _with_registry(settings: Settings, action: Callable[[Registry], Awaitable[R]]) -> R:
+    await migrate.ensure_schema(settings.database_url)
     engine = create_engine(settings.database_url)
     try:
         key = settings.pixelbot_secret_key
@@ -257,12 +258,13 @@ def db_upgrade_command() -> None:
     settings = _settings()
 
     async def go() -> str | None:
-        engine = create_engine(settings.database_url)
-        try:
-            await migrate.upgrade(engine)
-            return await migrate.current_revision(engine)
-        finally:
-            await engine.dispose()
+        with no_file_left_on_failure(settings.database_url):
+            engine = create_engine(settings.database_url)
+            try:
+                await migrate.upgrade(engine)
+                return await migrate.current_revision(engine)
+            finally:
+                await engine.dispose()
 
     revision = _run(go())
     shown = async_url(settings.database_url).render_as_string(hide_password=True)

@@ -15,7 +15,6 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.errors import ConfigError
 from bot.flows.context import Context
 from bot.flows.registry import Registry
 from bot.graph.sandbox import create_sandbox
@@ -24,7 +23,7 @@ from bot.sandbox_mode import SANDBOX_DATABASE_URL, SandboxOptions, register_demo
 from bot.server import Server
 from bot.slack.services import Services
 from bot.store import migrate
-from bot.store.db import create_engine, is_sqlite, session_factory
+from bot.store.db import create_engine, session_factory
 from bot.tokens import TokenBox
 from bot.upkeep import UpkeepLoop, UpkeepOptions
 
@@ -41,29 +40,12 @@ class ServeOptions:
     sandbox: SandboxOptions | None = None  # Meta simulated in-process
 
 
-async def ensure_schema(settings: Settings) -> None:
-    """SQLite is brought to head on start; a shared database must be upgraded deliberately."""
-    engine = create_engine(settings.database_url)
-    try:
-        if is_sqlite(engine):
-            await migrate.upgrade(engine)
-            return
-        current, head = await migrate.current_revision(engine), migrate.head_revision()
-        if current != head:
-            raise ConfigError(
-                f"the database schema is at {current or 'nothing'} but this pixelbot needs "
-                f"{head}: run `pixelbot db upgrade` once (not from every replica)"
-            )
-    finally:
-        await engine.dispose()
-
-
 async def _build_services(settings: Settings, options: ServeOptions) -> Services:
     """Database ready, Graph client built (wired to the sandbox when asked)."""
     if options.sandbox is not None and "database_url" not in settings.model_fields_set:
         # Keep simulated businesses and tokens out of the real database.
         settings = settings.model_copy(update={"database_url": SANDBOX_DATABASE_URL})
-    await ensure_schema(settings)
+    await migrate.ensure_schema(settings.database_url)
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     sandbox = create_sandbox() if options.sandbox is not None else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
@@ -51,3 +52,37 @@ async def test_models_match_migrations(engine: AsyncEngine) -> None:
 
     async with engine.connect() as conn:
         assert await conn.run_sync(diff) == []
+
+
+async def test_a_failed_first_use_leaves_no_empty_sqlite_file(tmp_path, monkeypatch) -> None:
+    url = f"sqlite:///{tmp_path}/fresh.db"
+
+    async def broken(engine: AsyncEngine, revision: str = "head") -> None:
+        async with engine.connect():  # SQLite has created the file by now
+            raise RuntimeError("migration failed half-way")
+
+    monkeypatch.setattr(migrate, "upgrade", broken)
+    with pytest.raises(RuntimeError):
+        await migrate.ensure_schema(url)
+    assert list(tmp_path.iterdir()) == []
+
+
+async def test_an_existing_sqlite_file_is_never_removed(tmp_path, monkeypatch) -> None:
+    url = f"sqlite:///{tmp_path}/kept.db"
+    await migrate.ensure_schema(url)
+
+    async def broken(engine: AsyncEngine) -> str | None:
+        raise RuntimeError("failed")
+
+    monkeypatch.setattr(migrate, "current_revision", broken)
+    with pytest.raises(RuntimeError):
+        await migrate.ensure_schema(url)
+    assert (tmp_path / "kept.db").stat().st_size > 0
+
+
+def test_migrations_are_found_where_the_package_is_installed_from() -> None:
+    found = migrate.migrations_dir()
+    assert (found / "env.py").is_file()
+    assert sorted(p.name for p in (found / "versions").glob("0*.py"))[:1] == [
+        "0001_initial_schema.py"
+    ]

@@ -7,7 +7,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,16 +16,11 @@ import pytest
 
 from bot.slack.ids import Action
 from tests.fakes.slack import FakeSlack
+from tests.processes import free_port, wait_healthy
 from tests.signing import action_body, command_body, signed_headers
 from tests.waiting import until
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def _start(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
@@ -51,18 +45,6 @@ async def _start_sandboxed(env: dict[str, str], port: int) -> asyncio.subprocess
     )
 
 
-async def _wait_healthy(port: int, proc: asyncio.subprocess.Process) -> httpx.Response:
-    async with httpx.AsyncClient() as client:
-        for _ in range(300):
-            if proc.returncode is not None:
-                raise AssertionError((await proc.stderr.read()).decode())  # type: ignore[union-attr]
-            try:
-                return await client.get(f"http://127.0.0.1:{port}/healthz")
-            except httpx.TransportError:
-                await asyncio.sleep(0.05)
-    raise AssertionError("server did not come up")
-
-
 @pytest.fixture
 def sqlite_env(settings_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
     # No DATABASE_URL: the default `pixelbot.db` in the working folder, as a newcomer runs it.
@@ -73,7 +55,7 @@ def sqlite_env(settings_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
 async def http_server(
     sqlite_env: dict[str, str],
 ) -> AsyncIterator[tuple[int, asyncio.subprocess.Process]]:
-    port = _free_port()
+    port = free_port()
     proc = await _start(sqlite_env, "--port", str(port))
     yield port, proc
     if proc.returncode is None:
@@ -86,7 +68,7 @@ async def test_first_run_creates_schema_and_answers(
     http_server: tuple[int, asyncio.subprocess.Process], tmp_path: Path
 ) -> None:
     port, proc = http_server
-    health = await _wait_healthy(port, proc)
+    health = await wait_healthy(port, proc)
     assert health.status_code == 200
     assert (tmp_path / "pixelbot.db").exists()
     body = command_body("help")
@@ -114,10 +96,10 @@ async def test_first_run_creates_schema_and_answers(
 async def test_socket_mode_answers_help_over_the_socket(
     sqlite_env: dict[str, str], fake_slack: FakeSlack
 ) -> None:
-    port = _free_port()
+    port = free_port()
     proc = await _start(sqlite_env, "--socket-mode", "--port", str(port))
     try:
-        health = await _wait_healthy(port, proc)
+        health = await wait_healthy(port, proc)
         for _ in range(200):
             if health.json().get("slack_socket") == "ok":
                 break
@@ -164,10 +146,10 @@ async def test_socket_mode_needs_the_app_token(sqlite_env: dict[str, str]) -> No
 async def test_serve_sandbox_registers_the_demo_world_and_says_so(
     sqlite_env: dict[str, str], tmp_path: Path
 ) -> None:
-    port = _free_port()
+    port = free_port()
     proc = await _start_sandboxed(sqlite_env, port)
     try:
-        assert (await _wait_healthy(port, proc)).status_code == 200
+        assert (await wait_healthy(port, proc)).status_code == 200
         body = command_body("help")
         async with httpx.AsyncClient() as client:
             reply = await client.post(
@@ -194,7 +176,7 @@ async def test_serve_sandbox_registers_the_demo_world_and_says_so(
 
 
 async def test_pixelbot_sandbox_serves_graph_over_http() -> None:
-    port = _free_port()
+    port = free_port()
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -252,11 +234,11 @@ async def test_serve_sandbox_runs_share_and_approve_from_slack(
     sqlite_env: dict[str, str], fake_slack: FakeSlack
 ) -> None:
     """The demo as a newcomer runs it: one person, every business, one approvals channel."""
-    port = _free_port()
+    port = free_port()
     proc = await _start_sandboxed(sqlite_env, port)
     url = f"http://127.0.0.1:{port}/slack/events"
     try:
-        await _wait_healthy(port, proc)
+        await wait_healthy(port, proc)
         async with httpx.AsyncClient() as client:
             # Acme's Website pixel to Nova Media, which is not a partner yet: Meta asks Nova.
             body = command_body(

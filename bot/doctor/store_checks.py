@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 
 from pydantic import SecretStr
 from sqlalchemy.engine import make_url
@@ -14,7 +13,7 @@ from bot.config import Settings
 from bot.doctor.report import Check, Registered
 from bot.errors import ConfigError
 from bot.store import migrate
-from bot.store.db import create_engine, ping, session_factory
+from bot.store.db import create_engine, ping, session_factory, sqlite_file
 from bot.store.repositories import Admins, Businesses
 from bot.tokens import TokenBox
 
@@ -22,11 +21,8 @@ from bot.tokens import TokenBox
 def _missing_sqlite_file(database_url: str) -> Check | None:
     """A failure when DATABASE_URL names an SQLite file that is not there (SQLite would
     silently create an empty one on connect)."""
-    url = make_url(database_url)
-    path = url.database
-    if url.get_backend_name() != "sqlite" or not path or path == ":memory:" or "uri" in url.query:
-        return None
-    if Path(path).exists():
+    path = sqlite_file(database_url)
+    if path is None or path.exists():
         return None
     hint = "check DATABASE_URL, or create it with `pixelbot db upgrade`"
     return Check("database", False, f"the SQLite file {path} does not exist", hint)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
@@ -29,6 +32,30 @@ def async_url(database_url: str) -> URL:
     url = make_url(database_url)
     driver = _ASYNC_DRIVERS.get(url.drivername)
     return url.set(drivername=driver) if driver else url
+
+
+def sqlite_file(database_url: str) -> Path | None:
+    """The file an SQLite URL names; None for other databases, in-memory and URI forms."""
+    url = make_url(database_url)
+    path = url.database
+    if url.get_backend_name() != "sqlite" or not path or path == ":memory:" or "uri" in url.query:
+        return None
+    return Path(path)
+
+
+@contextmanager
+def no_file_left_on_failure(database_url: str) -> Iterator[None]:
+    """SQLite creates its file on first connect: if the work inside fails, a file that did
+    not exist before is removed, so a failed start leaves no empty database behind."""
+    path = sqlite_file(database_url)
+    existed = path is None or path.exists()
+    try:
+        yield
+    except BaseException:
+        if path is not None and not existed:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                path.with_name(path.name + suffix).unlink(missing_ok=True)
+        raise
 
 
 def is_sqlite(engine: AsyncEngine) -> bool:

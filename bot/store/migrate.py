@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -12,6 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.errors import ConfigError
+from bot.store.db import create_engine, is_sqlite, no_file_left_on_failure
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 # An installed wheel carries them as bot/migrations (setup.py maps the repository's top-level
@@ -24,7 +26,9 @@ def migrations_dir() -> Path:
     for place in _PLACES:
         if (place / "env.py").is_file():
             return place
-    raise ConfigError(f"this pixelbot was installed without its migrations (looked in {_PLACES[0]})")
+    raise ConfigError(
+        f"this pixelbot was installed without its migrations (looked in {_PLACES[0]})"
+    )
 
 
 def alembic_config() -> Config:
@@ -66,5 +70,31 @@ async def current_revision(engine: AsyncEngine) -> str | None:
     def read(conn: Connection) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
-    async with engine.connect() as conn:
-        return await conn.run_sync(read)
+    # Alembic announces its dialect at INFO whenever it looks: noise on every command.
+    quiet = logging.getLogger("alembic.runtime.migration")
+    level = quiet.level
+    quiet.setLevel(logging.WARNING)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(read)
+    finally:
+        quiet.setLevel(level)
+
+
+async def ensure_schema(database_url: str) -> None:
+    """SQLite is brought to head on first use; a shared database must be upgraded deliberately
+    (`pixelbot db upgrade`, once, not from every replica)."""
+    with no_file_left_on_failure(database_url):
+        engine = create_engine(database_url)
+        try:
+            current, head = await current_revision(engine), head_revision()
+            if current != head and is_sqlite(engine):
+                await upgrade(engine)
+            elif current != head:
+                found = f"is at {current}" if current else "has no pixelbot schema yet"
+                raise ConfigError(
+                    f"the database {found} but this pixelbot needs {head}: "
+                    "run `pixelbot db upgrade` once (not from every replica)"
+                )
+        finally:
+            await engine.dispose()

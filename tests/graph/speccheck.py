@@ -84,7 +84,7 @@ class Node:
 def load_nodes() -> dict[str, Node]:
     """Every `<Node>.json` in SPEC_DIR, by node name."""
     if not SPEC_DIR.is_dir():
-        raise FileNotFoundError(f"Graph specs not found at {SPEC_DIR} (tests/specs/graph/ in the repository)")
+        raise FileNotFoundError(f"Graph specs not found at {SPEC_DIR}")
     nodes = {}
     for path in sorted(SPEC_DIR.glob("*.json")):
         if path.name.startswith("enum_types"):

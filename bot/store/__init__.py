@@ -1,0 +1,1 @@
+"""Persistence: models, repositories that never commit, the engine, and the migrations runner."""
