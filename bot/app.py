@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
 from bot.slack import actions, commands, errors, events, modals
 from bot.slack.services import Services
+from bot.slack.web_client import web_client
 
 
 def create_app(settings: Settings, services: Services) -> AsyncApp:
     """An AsyncApp with every listener registered, talking to SLACK_API_URL."""
     settings.require("slack_bot_token", "slack_signing_secret")
-    client = AsyncWebClient(
-        token=settings.secret("slack_bot_token"), base_url=settings.slack_api_url
-    )
+    client = web_client(settings.secret("slack_bot_token"), settings.slack_api_url)
     app = AsyncApp(
         client=client,
         signing_secret=settings.secret("slack_signing_secret"),

@@ -5,13 +5,13 @@ from __future__ import annotations
 import gc
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import FrameType
 
 import uvicorn
 from pydantic import SecretStr
-from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.app import create_app
 from bot.config import Settings
@@ -22,6 +22,7 @@ from bot.graph.wiring import graph_client
 from bot.sandbox_mode import SANDBOX_DATABASE_URL, SandboxOptions, register_demo_world
 from bot.server import Server
 from bot.slack.services import Services
+from bot.slack.socket_mode import CountedSocketModeHandler
 from bot.store import migrate
 from bot.store.db import create_engine, session_factory
 from bot.tokens import TokenBox
@@ -75,22 +76,28 @@ async def serve(settings: Settings, options: ServeOptions) -> None:
     services = await _build_services(settings, options)
     engine, graph, sandbox = services.engine, services.graph, services.sandbox
     app = create_app(settings, services)
-    socket: AsyncSocketModeHandler | None = None
+    socket: CountedSocketModeHandler | None = None
     checks = {}
     if options.socket_mode:
-        socket = AsyncSocketModeHandler(app, settings.secret("slack_app_token"))
+        socket = CountedSocketModeHandler(app, settings.secret("slack_app_token"))
         await socket.connect_async()  # type: ignore[no-untyped-call]
-        checks["slack_socket"] = lambda: bool(socket and socket.client.is_connected())
+        checks["slack_socket"] = socket.client.is_connected  # a coroutine: awaited per probe
     upkeep = UpkeepLoop(
         services.flows,
         app.client,
         UpkeepOptions.of(settings),
         float(settings.pixelbot_reconcile_seconds),
     )
-    # Background work is finished (or cut short by uvicorn's timeout) before closing clients.
+    deadline = Deadline(settings.pixelbot_shutdown_seconds)
+
+    async def finish_background() -> None:
+        await services.background.drain(deadline.remaining())
+
+    # Stop taking work, give what is in flight until the deadline, then close the clients.
     on_shutdown: list[Callable[[], Awaitable[None]]] = [
+        *([_closer(socket)] if socket is not None else []),
         upkeep.stop,
-        services.background.drain,
+        finish_background,
         graph.aclose,
         engine.dispose,
     ]
@@ -102,7 +109,13 @@ async def serve(settings: Settings, options: ServeOptions) -> None:
         on_shutdown=on_shutdown,
     )
     config = uvicorn.Config(
-        server, host=options.host, port=options.port, log_config=None, lifespan="on"
+        server,
+        host=options.host,
+        port=options.port,
+        log_config=None,
+        lifespan="on",
+        # Open HTTP requests (acks, fast) get the same budget; what outlives it is cut.
+        timeout_graceful_shutdown=max(1, round(settings.pixelbot_shutdown_seconds)),
     )
     mode = "Socket Mode" if socket else f"HTTP on http://{options.host}:{options.port}"
     mode += ", Graph API simulated in-process (sandbox)" if sandbox else ""
@@ -114,11 +127,53 @@ async def serve(settings: Settings, options: ServeOptions) -> None:
     if settings.pixelbot_reconcile_seconds > 0:
         upkeep.start()  # its first pass finishes whatever a previous process left in flight
     try:
-        await uvicorn.Server(config).serve()
+        await _Uvicorn(config, deadline, server.begin_shutdown).serve()
     finally:
-        if socket is not None:
-            await socket.close_async()  # type: ignore[no-untyped-call]
         log.info("pixelbot stopped")
+
+
+class Deadline:
+    """PIXELBOT_SHUTDOWN_SECONDS, counted from the first exit signal (or first asked)."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._started: float | None = None
+
+    def start(self) -> None:
+        """Start counting, once."""
+        if self._started is None:
+            self._started = time.monotonic()
+
+    def remaining(self) -> float:
+        """Seconds left before the process must be gone."""
+        self.start()
+        assert self._started is not None
+        return max(0.0, self._started + self._seconds - time.monotonic())
+
+
+class _Uvicorn(uvicorn.Server):
+    """uvicorn's server; when SIGTERM or SIGINT arrives, the shutdown clock starts and
+    /readyz turns 503 at once (uvicorn runs the lifespan hooks only after it stopped
+    listening)."""
+
+    def __init__(
+        self, config: uvicorn.Config, deadline: Deadline, on_exit: Callable[[], None]
+    ) -> None:
+        super().__init__(config)
+        self._deadline = deadline
+        self._on_exit = on_exit
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self._deadline.start()
+        self._on_exit()
+        super().handle_exit(sig, frame)
+
+
+def _closer(socket: CountedSocketModeHandler) -> Callable[[], Awaitable[None]]:
+    async def close() -> None:
+        await socket.close_async()  # type: ignore[no-untyped-call]
+
+    return close
 
 
 def _tune_garbage_collector() -> None:

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from pydantic import SecretStr
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import metrics
 from bot.config import Settings
 from bot.flows.access import admins_of, approvals_channel
 from bot.flows.context import Context
@@ -25,6 +27,7 @@ from bot.graph.wiring import graph_client
 from bot.slack import notify
 from bot.slack.times import now
 from bot.slack.upkeep_blocks import attention_message, reminder_message, reopened_message
+from bot.slack.web_client import web_client
 from bot.store.db import create_engine, session_factory
 from bot.tokens import TokenBox
 
@@ -72,9 +75,38 @@ class UpkeepReport:
             f"{r.unreadable} Meta could not be asked about",
         ]
 
+    def counts(self) -> dict[str, int]:
+        """How many of each outcome, for `pixelbot_upkeep_items_total`."""
+        r, c = self.reconciled, self.recovered
+        return {
+            "checked": r.checked,
+            "settled": len(r.settled),
+            "revoked": len(r.revoked),
+            "recovered": len(c.finished),
+            "reopened": len(c.reopened),
+            "submitted": len(c.submitted),
+            "interrupted": len(c.interrupted),
+            "attention": len(c.attention),
+            "reminded": self.reminded,
+            "expired": len(self.expired),
+            "unknown_status": r.unknown_statuses,
+            "unreadable": r.unreadable,
+        }
+
 
 async def upkeep_pass(ctx: Context, client: AsyncWebClient, options: UpkeepOptions) -> UpkeepReport:
     """One pass; Slack is told after each change is committed (best effort)."""
+    started = time.perf_counter()
+    try:
+        report = await _pass(ctx, client, options)
+    except Exception:
+        metrics.observe_upkeep_pass(None, time.perf_counter() - started)
+        raise
+    metrics.observe_upkeep_pass(report.counts(), time.perf_counter() - started)
+    return report
+
+
+async def _pass(ctx: Context, client: AsyncWebClient, options: UpkeepOptions) -> UpkeepReport:
     worker = new_worker_id()
     report = UpkeepReport()
     report.recovered = await recover(ctx, worker, options.claim_lease)
@@ -151,9 +183,7 @@ async def reconcile_once(settings: Settings) -> UpkeepReport:
     graph = graph_client(
         settings.graph_api_url, settings.graph_api_version, settings.meta_app_secret
     )
-    client = AsyncWebClient(
-        token=settings.secret("slack_bot_token"), base_url=settings.slack_api_url
-    )
+    client = web_client(settings.secret("slack_bot_token"), settings.slack_api_url)
     box = TokenBox(SecretStr(settings.secret("pixelbot_secret_key")))
     ctx = Context(session_factory(engine), graph, box)
     try:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from bot.slack.ids import Action
 from tests.fakes.slack import FakeSlack
@@ -125,6 +126,16 @@ async def test_socket_mode_answers_help_over_the_socket(
         ack = await asyncio.wait_for(fake_slack.socket_outbox.get(), 10)
         assert ack["envelope_id"] == "env-1"
         assert "/pixel link PIXEL_ID" in json.dumps(ack["payload"])
+        # Counted like an HTTP request, on the health server's /metrics.
+        async with httpx.AsyncClient() as client:
+            scraped = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+        counted = {
+            (sample.labels["kind"], sample.labels["status"]): sample.value
+            for family in text_string_to_metric_families(scraped)
+            if family.name == "pixelbot_slack_requests"
+            for sample in family.samples
+        }
+        assert counted == {("slash_command", "200"): 1.0}
     finally:
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(proc.wait(), 15) == 0

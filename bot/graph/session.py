@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
+from bot import metrics
 from bot.graph.encoding import appsecret_proof, encode_params
 from bot.graph.errors import (
     GraphConnectError,
@@ -38,6 +40,11 @@ JsonObject = dict[str, Any]
 DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0, pool=5.0)
 USER_AGENT = "pixelbot-graph/0.1"
 TRACE_HEADER = "x-fb-trace-id"
+
+# For metric labels: the path with every id replaced, so that series stay few.
+_VERSION_SEGMENT = re.compile(r"v\d+\.\d+")
+_ID_SEGMENT = re.compile(r"(?:act_)?\d+")
+_EDGE_SEGMENT = re.compile(r"[a-z_]{1,40}")
 
 
 def _redact(text: str, token: SecretStr) -> str:
@@ -161,11 +168,36 @@ class GraphSession:
         self, method: str, url: httpx.URL, token: SecretStr, params: Mapping[str, object]
     ) -> object:
         request = self._build(method, url, token, params)
+        # Every request the client sends passes here, retries included: counted per attempt.
+        started = time.perf_counter()
         try:
-            response = await self._http.send(request)
-        except httpx.TransportError as exc:
-            raise self._transport_error(request, exc) from None
-        return self._result(request, response, token)
+            try:
+                response = await self._http.send(request)
+            except httpx.TransportError as exc:
+                raise self._transport_error(request, exc) from None
+            result = self._result(request, response, token)
+        except GraphError as error:
+            self._observe(request, started, error)
+            raise
+        self._observe(request, started, None)
+        return result
+
+    def _observe(self, request: httpx.Request, started: float, error: GraphError | None) -> None:
+        seconds = time.perf_counter() - started
+        edge = self.path_template(request.method, request.url)
+        metrics.observe_graph_request(request.method, edge, _outcome(error), seconds)
+
+    def path_template(self, method: str, url: httpx.URL) -> str:
+        """The path with ids as `{id}` (`/{id}/agencies`); the version root is `batch`."""
+        parts = [p for p in url.path.removeprefix(self.origin.path).split("/") if p]
+        if parts and _VERSION_SEGMENT.fullmatch(parts[0]):
+            parts = parts[1:]
+        if not parts:
+            return "batch" if method == "POST" else "/"
+        return "/" + "/".join(
+            "{id}" if _ID_SEGMENT.fullmatch(p) else p if _EDGE_SEGMENT.fullmatch(p) else "{other}"
+            for p in parts
+        )
 
     def _transport_error(self, request: httpx.Request, exc: httpx.TransportError) -> GraphError:
         # Only the exception's class is logged: its text could in theory name the URL.
@@ -181,6 +213,7 @@ class GraphSession:
         usage = parse_usage(response.headers)
         if usage is not None:
             self.last_usage = usage
+            metrics.record_quota_usage(usage.readings())
         raw = response.content
         body = parse_body(raw)
         trace = response.headers.get(TRACE_HEADER)
@@ -219,3 +252,19 @@ class GraphSession:
             fbtrace_id,
             extra=fields,
         )
+
+
+def _outcome(error: GraphError | None) -> str:
+    """`ok`, Meta's error code, or what failed when Meta gave no code."""
+    if error is None:
+        return "ok"
+    if error.code is not None:
+        return str(error.code) if 0 <= error.code < 1_000_000 else "other"
+    if error.http_status is not None:
+        # Below 400 without a code: `success: false`, or a body that is not Graph's.
+        return f"http_{error.http_status}" if error.http_status >= 400 else "no_code"
+    if isinstance(error, GraphConnectError):
+        return "connect_error"
+    if isinstance(error, GraphTimeout):
+        return "timeout"
+    return "transport_error"

@@ -40,6 +40,17 @@ class BusinessUsage:
 
 
 @dataclass(frozen=True, slots=True)
+class UsageReading:
+    """One percentage one header reported, for metrics; `subject` (whose quota) is no label."""
+
+    header: str
+    use_case: str
+    metric: str
+    percent: float
+    subject: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Usage:
     """Everything the usage headers of one response said."""
 
@@ -49,6 +60,9 @@ class Usage:
     business: tuple[BusinessUsage, ...] = ()
     ad_account_percent: float = 0.0
     ad_account_reset_seconds: float = 0.0
+    # The app and ad account headers that could be read: an absent or unreadable one reads
+    # as 0 above, which must not be reported as "idle".
+    present: frozenset[str] = frozenset()
 
     @property
     def max_percent(self) -> float:
@@ -65,6 +79,27 @@ class Usage:
         if self.ad_account_percent >= 100:
             waits.append(self.ad_account_reset_seconds)
         return max(waits, default=0.0)
+
+    def readings(self) -> list[UsageReading]:
+        """Each percentage the response's readable usage headers reported."""
+        found: list[UsageReading] = []
+        if APP_USAGE in self.present:
+            found += [
+                UsageReading(APP_USAGE, "", "call_count", self.app_call_count),
+                UsageReading(APP_USAGE, "", "total_cputime", self.app_total_cputime),
+                UsageReading(APP_USAGE, "", "total_time", self.app_total_time),
+            ]
+        for b in self.business:
+            found += [
+                UsageReading(BUC_USAGE, b.type, "call_count", b.call_count, b.business_id),
+                UsageReading(BUC_USAGE, b.type, "total_cputime", b.total_cputime, b.business_id),
+                UsageReading(BUC_USAGE, b.type, "total_time", b.total_time, b.business_id),
+            ]
+        if AD_ACCOUNT_USAGE in self.present:
+            found.append(
+                UsageReading(AD_ACCOUNT_USAGE, "", "acc_id_util_pct", self.ad_account_percent)
+            )
+        return found
 
 
 def _number(value: object) -> float:
@@ -118,6 +153,9 @@ def parse_usage(headers: Mapping[str, str]) -> Usage | None:
         return None
     app = _json_object(headers, APP_USAGE)
     account = _json_object(headers, AD_ACCOUNT_USAGE)
+    present = frozenset(
+        name for name, value in ((APP_USAGE, app), (AD_ACCOUNT_USAGE, account)) if value
+    )
     return Usage(
         app_call_count=_number(app.get("call_count")),
         app_total_time=_number(app.get("total_time")),
@@ -125,6 +163,7 @@ def parse_usage(headers: Mapping[str, str]) -> Usage | None:
         business=_business(_json_object(headers, BUC_USAGE)),
         ad_account_percent=_number(account.get("acc_id_util_pct")),
         ad_account_reset_seconds=_number(account.get("reset_time_duration")),
+        present=present,
     )
 
 

@@ -61,3 +61,36 @@ async def test_a_failure_is_reported_to_the_user_with_an_error_id() -> None:
     await background.drain()
     [reply] = replies.sent
     assert "error id" in reply["text"] and "kaboom" not in reply["text"]
+
+
+async def test_drain_waits_for_work_that_ends_in_time() -> None:
+    background = Background()
+    done: list[int] = []
+
+    async def quick() -> None:
+        await asyncio.sleep(0.01)
+        done.append(1)
+
+    background.spawn(quick(), None)
+    assert await background.drain(5.0) == 0
+    assert done == [1]
+
+
+async def test_drain_cuts_short_what_outlives_its_deadline(caplog) -> None:
+    background = Background(running=1)
+    reached: list[str] = []
+
+    async def slow(name: str) -> None:
+        reached.append(f"{name} started")
+        await asyncio.sleep(60)  # a Graph call that will not answer in time
+        reached.append(f"{name} finished")
+
+    replies = Replies()
+    background.spawn(slow("first"), replies)
+    background.spawn(slow("second"), replies)  # still waiting for the one slot
+    await asyncio.sleep(0)
+    assert await background.drain(0.05) == 2
+    assert reached == ["first started"]
+    assert background.busy == 0
+    assert replies.sent == []  # cut short is not a failure to report to anyone
+    assert "2 background task(s) still running after 0 s were cut short" in caplog.text
