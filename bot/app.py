@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 
 from bot.config import Settings
 from bot.slack import actions, commands, errors, events, modals
@@ -10,9 +13,25 @@ from bot.slack.services import Services
 from bot.slack.web_client import web_client
 
 
+class _ClientCarriesTheToken(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment by itself and, since we also give it
+    a client, warns that the token is unused. The client is built from that very token (so
+    that SLACK_API_URL applies): the warning is noise on every start, for anyone alerting on
+    warnings."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_CLIENT_CARRIES_THE_TOKEN = _ClientCarriesTheToken()
+
+
 def create_app(settings: Settings, services: Services) -> AsyncApp:
     """An AsyncApp with every listener registered, talking to SLACK_API_URL."""
     settings.require("slack_bot_token", "slack_signing_secret")
+    bolt_log = logging.getLogger("slack_bolt.AsyncApp")  # the logger Bolt's AsyncApp uses
+    if _CLIENT_CARRIES_THE_TOKEN not in bolt_log.filters:
+        bolt_log.addFilter(_CLIENT_CARRIES_THE_TOKEN)
     client = web_client(settings.secret("slack_bot_token"), settings.slack_api_url)
     app = AsyncApp(
         client=client,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 
@@ -163,3 +164,13 @@ async def test_slacks_unsigned_ssl_check_gets_an_empty_200(client: httpx.AsyncCl
         headers={"content-type": "application/x-www-form-urlencoded"},
     )
     assert (response.status_code, response.text) == (200, "")
+
+
+async def test_a_normal_start_logs_no_warning(
+    settings: Settings, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, caplog
+) -> None:
+    # As in production: the token is in the environment, where Bolt also looks for it.
+    monkeypatch.setenv("SLACK_BOT_TOKEN", settings.secret("slack_bot_token"))
+    with caplog.at_level(logging.DEBUG):
+        create_app(settings, make_services(engine))
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
