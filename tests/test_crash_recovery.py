@@ -203,3 +203,61 @@ async def test_a_killed_approval_is_finished_by_the_next_start(
     finally:
         bot.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(bot.wait(), 15) == 0
+
+
+async def test_sigterm_with_a_slow_graph_call_exits_within_the_deadline(
+    world: dict[str, Any], fake_slack: FakeSlack, database_url: str
+) -> None:
+    """An orchestrator's SIGTERM: the process is gone within PIXELBOT_SHUTDOWN_SECONDS though
+    Meta holds its answer for 60 s, says what it cut short, and leaves the claim exactly as a
+    SIGKILL would, for the next start to finish."""
+    graph = world["graph"]
+    port = _port()
+    env = {**world["env"], "PIXELBOT_CLAIM_LEASE_SECONDS": "600", "PIXELBOT_SHUTDOWN_SECONDS": "2"}
+    bot = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "serve", "--port", str(port), env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    world["procs"].append(bot)
+    url = f"http://127.0.0.1:{port}/slack/events"
+    await _up(f"http://127.0.0.1:{port}/livez")
+    async with httpx.AsyncClient() as client:
+        body = command_body(f"share {PIXEL} {NOVA}", OWNER, fake_slack.response_url("share"))
+        await client.post(url, content=body, headers=signed_headers(body))
+        await until(lambda: bool(fake_slack.calls_to("chat.postMessage")), 10)
+        row = await _status(database_url)
+        hold = {"kind": "drop", "method": "POST", "path": rf"^/{row.pending_request_id}$",
+                "hold_ms": 60000, "times": 1, "takes_effect": False}  # fmt: skip
+        await _graph(graph, "POST", "/_sandbox/faults", {"rules": [hold]})
+        click = action_body(Action.APPROVE, str(row.id), NOVA_ADMIN, fake_slack.response_url("c"))
+        await client.post(url, content=click, headers=signed_headers(click))
+    for _ in range(200):
+        calls = await _graph(graph, "GET", "/_sandbox/calls")
+        if _decisions(calls, row.pending_request_id):
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the approval never reached Meta")
+
+    bot.send_signal(signal.SIGTERM)
+    # Far sooner than Meta's 60 s answer: the 2 s budget, plus start-up of the shutdown.
+    assert await asyncio.wait_for(bot.wait(), 15) == 0
+    stderr = (await bot.stderr.read()).decode()  # type: ignore[union-attr]
+    assert "shutdown: 1 background task(s) still running after" in stderr
+    assert "were cut short; crash recovery finishes what they had claimed" in stderr
+    assert "Traceback" not in stderr
+    await _graph(graph, "DELETE", "/_sandbox/faults")
+    assert (await _status(database_url)).status == "approving"  # as a SIGKILL leaves it
+
+    restarted, _ = await _serve(world)  # claim lease 1 s: recovery asks Meta, then reopens
+    try:
+        for _ in range(200):
+            if (await _status(database_url)).status == "pending":
+                break
+            await asyncio.sleep(0.05)
+        assert (await _status(database_url)).status == "pending"
+        calls = await _graph(graph, "GET", "/_sandbox/calls")
+        assert len(_decisions(calls, row.pending_request_id)) == 1  # never repeated
+    finally:
+        restarted.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(restarted.wait(), 15) == 0
