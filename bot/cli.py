@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 import click
+from alembic.util import CommandError
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import doctor, logs, manifest
 from bot.config import Settings, load_settings
@@ -256,19 +258,41 @@ def db_group() -> None:
 def db_upgrade_command() -> None:
     """Run the migrations up to the newest revision."""
     settings = _settings()
+    revision = _run(_migrate(settings.database_url, migrate.upgrade))
+    click.echo(f"database {_shown(settings)} is at revision {revision} (head)")
 
-    async def go() -> str | None:
-        with no_file_left_on_failure(settings.database_url):
-            engine = create_engine(settings.database_url)
-            try:
-                await migrate.upgrade(engine)
-                return await migrate.current_revision(engine)
-            finally:
-                await engine.dispose()
 
-    revision = _run(go())
-    shown = async_url(settings.database_url).render_as_string(hide_password=True)
-    click.echo(f"database {shown} is at revision {revision} (head)")
+@db_group.command("downgrade")
+@click.argument("revision")
+@one_line_errors
+def db_downgrade_command(revision: str) -> None:
+    """Take the schema back to REVISION (e.g. 0002; `base` drops every table) for a rollback."""
+    settings = _settings()
+
+    async def down(engine: AsyncEngine) -> None:
+        try:
+            await migrate.downgrade(engine, revision)
+        except CommandError as exc:  # an unknown revision: Alembic's own words
+            raise ConfigError(str(exc)) from None
+
+    reached = _run(_migrate(settings.database_url, down))
+    click.echo(f"database {_shown(settings)} is at revision {reached or 'base (empty)'}")
+
+
+async def _migrate(
+    database_url: str, action: Callable[[AsyncEngine], Awaitable[None]]
+) -> str | None:
+    with no_file_left_on_failure(database_url):
+        engine = create_engine(database_url)
+        try:
+            await action(engine)
+            return await migrate.current_revision(engine)
+        finally:
+            await engine.dispose()
+
+
+def _shown(settings: Settings) -> str:
+    return async_url(settings.database_url).render_as_string(hide_password=True)
 
 
 @main.group("business")

@@ -187,3 +187,15 @@ def test_console_script_reads_token_from_stdin(database_url: str, tmp_path) -> N
     assert added.returncode == 0, added.stderr
     assert TOKEN not in added.stdout + added.stderr
     assert "sha256:" in added.stdout
+
+
+def test_db_downgrade_for_a_rollback_then_upgrade_again(cli) -> None:
+    down = cli("db", "downgrade", "0002")
+    assert down.exit_code == 0, down.output
+    assert down.output.strip().endswith("is at revision 0002")
+    unknown = cli("db", "downgrade", "9999")
+    assert unknown.exit_code == 2
+    assert "Can't locate revision identified by '9999'" in unknown.output
+    assert "Traceback" not in unknown.output
+    up = cli("db", "upgrade")
+    assert up.output.strip().endswith("is at revision 0003 (head)")
