@@ -6,6 +6,7 @@ import json
 import logging
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -82,18 +83,22 @@ def test_a_secret_json_would_escape_is_still_masked() -> None:
     assert entry["message"] == "value [redacted]"
 
 
-def test_log_format_json_reaches_the_process_output(tmp_path) -> None:
-    """A real `pixelbot` process with LOG_FORMAT=json prints JSON lines only."""
-    env = {"LOG_FORMAT": "json", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db", "PATH": "/usr/bin"}
-    done = subprocess.run(
+def _db_upgrade(folder: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`pixelbot db upgrade` as a real process in `folder`, with only `env` set."""
+    return subprocess.run(
         [sys.executable, "-m", "bot", "db", "upgrade"],
-        env=env,
-        cwd=tmp_path,
+        env={**env, "PATH": "/usr/bin"},
+        cwd=folder,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def test_log_format_json_reaches_the_process_output(tmp_path: Path) -> None:
+    """A real `pixelbot` process with LOG_FORMAT=json prints JSON lines only."""
+    done = _db_upgrade(tmp_path, LOG_FORMAT="json", DATABASE_URL=f"sqlite:///{tmp_path}/x.db")
     assert done.returncode == 0, done.stderr
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert lines, "alembic logs each migration it runs"
@@ -102,17 +107,8 @@ def test_log_format_json_reaches_the_process_output(tmp_path) -> None:
     assert any("Running upgrade" in e["message"] for e in entries)
 
 
-def test_bad_log_format_is_refused_with_one_line(tmp_path) -> None:
-    env = {"LOG_FORMAT": "xml", "PATH": "/usr/bin"}
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "db", "upgrade"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+def test_bad_log_format_is_refused_with_one_line(tmp_path: Path) -> None:
+    done = _db_upgrade(tmp_path, LOG_FORMAT="xml")
     assert done.returncode == 2
     assert done.stderr.startswith("pixelbot: LOG_FORMAT is not valid")
     assert "Traceback" not in done.stderr
