@@ -8,6 +8,10 @@ upgrade its database from any folder.
 from setuptools import find_packages, setup
 
 setup(
-    packages=[*find_packages(include=["bot", "bot.*"]), "bot.migrations", "bot.migrations.versions"],
+    packages=[
+        *find_packages(include=["bot", "bot.*"]),
+        "bot.migrations",
+        "bot.migrations.versions",
+    ],
     package_dir={"bot.migrations": "migrations"},
 )

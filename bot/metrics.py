@@ -108,6 +108,7 @@ _SLACK_METHOD = re.compile(r"[a-z]+(?:\.[A-Za-z0-9]+){1,4}")
 _USE_CASE = re.compile(r"[a-z_]{1,40}")
 
 
+# Payload types Slack sends to the events URL, as metric labels; any other is "other".
 _SLACK_KINDS = frozenset(
     {
         "block_actions",

@@ -41,7 +41,6 @@ METRICS_DB_TIMEOUT_S = 1.0
 SLACK_PATH = "/slack/events"
 MAX_BODY_BYTES = 1 << 20  # Slack's payloads are far smaller; a bigger body is not Slack
 STATUSES = [status.value for status in ShareStatus]
-# Payload types Slack sends to the events URL, as metric labels; any other is "other".
 
 
 class Server:
