@@ -100,7 +100,7 @@ def _served_options(monkeypatch: pytest.MonkeyPatch, *args: str) -> ServeOptions
     async def record(_settings: object, options: ServeOptions) -> None:
         seen.append(options)
 
-    monkeypatch.setattr("bot.cli.serve", record)
+    monkeypatch.setattr("bot.cli.serving.serve", record)
     result = CliRunner().invoke(main, ["serve", *args])
     assert result.exit_code == 0, result.output
     return seen[0]
