@@ -36,6 +36,10 @@ def create_app(settings: Settings, services: Services) -> AsyncApp:
     app = AsyncApp(
         client=client,
         signing_secret=settings.secret("slack_signing_secret"),
+        # The gate (bot/slack/gate.py) verifies every HTTP request over its raw bytes before
+        # Bolt sees it, and Socket Mode needs no signature: Bolt's own check is switched off
+        # here, explicitly, rather than skipped as a side effect.
+        request_verification_enabled=False,
         # One bot token: no installation store, no OAuth.
         installation_store=None,
     )

@@ -113,7 +113,9 @@ class Server:
     async def _dispatch(
         self, scope: Scope, headers: dict[str, str], data: dict[str, Any], send: Send
     ) -> int:
-        # Verified above, so Bolt is told not to verify again (it needs the raw body for that).
+        # Verified above (Bolt's own check is off). Bolt takes an already parsed body only in
+        # socket_mode; parsing it again from the raw text would misread a command whose text
+        # contains "payload" as an interaction.
         bolt_headers: dict[str, str | Sequence[str]] = dict(headers)
         request = AsyncBoltRequest(
             body=data,
