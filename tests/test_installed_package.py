@@ -102,6 +102,9 @@ async def test_serve_sandbox_from_an_empty_folder(
     env = dict(settings_env)
     if database_url.startswith("sqlite"):
         del env["DATABASE_URL"]  # the sandbox's own SQLite file in the empty folder
+    else:  # a shared database is upgraded deliberately, once, as the README says
+        upgraded = _pixelbot(empty, {"DATABASE_URL": database_url}, "db", "upgrade")
+        assert upgraded.returncode == 0, upgraded.stderr
     port = free_port()
     proc = await asyncio.create_subprocess_exec(
         f"{VENV}/bin/pixelbot",
@@ -138,7 +141,8 @@ async def test_serve_sandbox_from_an_empty_folder(
             fake_slack.calls_to("chat.update")[0].params
         )
     finally:
-        proc.send_signal(signal.SIGTERM)
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(proc.wait(), 30) == 0
     stderr = (await proc.stderr.read()).decode()  # type: ignore[union-attr]
     assert "Traceback" not in stderr
