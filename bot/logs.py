@@ -40,14 +40,8 @@ class RedactingFormatter(logging.Formatter):
 
     def __init__(self, fmt: str, secrets: list[str]) -> None:
         super().__init__(fmt)
-        self._secrets: list[str] = []
-        for secret in secrets:
-            self.add(secret)
-
-    def add(self, secret: str) -> None:
-        """Mask one more value (e.g. a token just decrypted)."""
-        if len(secret) >= MIN_SECRET_LENGTH and secret not in self._secrets:
-            self._secrets.append(secret)
+        # Short values would mask ordinary words; token shapes are masked whatever is listed.
+        self._secrets = list(dict.fromkeys(s for s in secrets if len(s) >= MIN_SECRET_LENGTH))
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
@@ -92,8 +86,8 @@ class _PixelbotHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Marks the handler `configure` installed."""
 
 
-def configure(level: str, secrets: list[str], fmt: LogFormat = "text") -> RedactingFormatter:
-    """Set up root logging to stderr with redaction; returns the formatter to add secrets to."""
+def configure(level: str, secrets: list[str], fmt: LogFormat = "text") -> None:
+    """Set up root logging to stderr, masking `secrets` and anything shaped like a token."""
     formatter = (
         JsonFormatter(secrets) if fmt == "json" else RedactingFormatter(TEXT_FORMAT, secrets)
     )
@@ -106,4 +100,3 @@ def configure(level: str, secrets: list[str], fmt: LogFormat = "text") -> Redact
     root.setLevel(level.upper())
     # httpx logs every URL at INFO; ours carry no secrets, but the noise helps nobody.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    return formatter
