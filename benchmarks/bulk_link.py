@@ -28,9 +28,9 @@ from benchmarks.seeding import (
 )
 from bot.flows import accounts
 from bot.graph.batch import MAX_BATCH
-from bot.graph.sandbox import Faults, create_sandbox
-from bot.graph.sandbox_loader import load_demo_world
-from bot.graph.sandbox_world import AdAccount, World
+from bot.sandbox import Faults, create_sandbox
+from bot.sandbox.loader import load_demo_world
+from bot.sandbox.world import AdAccount, World
 
 BENCH = "bulk_link"
 ACCOUNTS = 500

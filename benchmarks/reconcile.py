@@ -35,9 +35,9 @@ from benchmarks.seeding import (
 from bot.flows.leases import new_worker_id
 from bot.flows.reconciling import ReconcileReport, reconcile
 from bot.graph.batch import MAX_BATCH
-from bot.graph.sandbox import create_sandbox
-from bot.graph.sandbox_loader import load_demo_world
-from bot.graph.sandbox_world import Agreement, World
+from bot.sandbox import create_sandbox
+from bot.sandbox.loader import load_demo_world
+from bot.sandbox.world import Agreement, World
 from bot.store.models import ShareRequest, utcnow
 
 BENCH = "reconcile"

@@ -23,13 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.flows.context import Context
 from bot.graph.client import GraphClient
-from bot.graph.wiring import SANDBOX_BASE_URL
+from bot.sandbox_mode import SANDBOX_BASE_URL
 from bot.store import migrate
 from bot.store.db import create_engine, session_factory
 from bot.store.models import Base, Business, BusinessAdmin
 from bot.tokens import TokenBox, new_secret_key
 
-# The demo world (bot/graph/demo_world.yaml).
+# The demo world (bot/sandbox/demo_world.yaml).
 ACME, BRIGHT, NOVA = "100200300400501", "100200300400502", "100200300400503"
 PIXEL = "300400500600701"  # owned by Acme, shared with Bright
 ACME_ADMIN = "UACMEADMIN1"

@@ -34,7 +34,7 @@ from benchmarks.seeding import (
 )
 from bot.flows import looking
 from bot.flows.context import Context
-from bot.graph.sandbox import create_sandbox
+from bot.sandbox import create_sandbox
 from bot.slack.look_blocks import pending_message
 from bot.slack.view_blocks import home_view
 from bot.store.models import ShareRequest, utcnow

@@ -17,9 +17,14 @@ from bot.app import create_app
 from bot.config import Settings
 from bot.flows.context import Context
 from bot.flows.registry import Registry
-from bot.graph.sandbox import create_sandbox
-from bot.graph.wiring import graph_client
-from bot.sandbox_mode import SANDBOX_DATABASE_URL, SandboxOptions, register_demo_world
+from bot.graph.client import GraphClient
+from bot.sandbox import Sandbox, create_sandbox
+from bot.sandbox_mode import (
+    SANDBOX_DATABASE_URL,
+    SandboxOptions,
+    register_demo_world,
+    sandbox_graph_client,
+)
 from bot.server import Server
 from bot.slack.services import Services
 from bot.slack.socket_mode import CountedSocketModeHandler
@@ -53,11 +58,20 @@ async def _build_services(settings: Settings, options: ServeOptions) -> Services
     box = TokenBox(SecretStr(settings.secret("pixelbot_secret_key")))
     if sandbox is not None and options.sandbox is not None:
         await register_demo_world(Registry(sessions, box), sandbox.world, options.sandbox)
-    graph = graph_client(
-        settings.graph_api_url, settings.graph_api_version, settings.meta_app_secret, sandbox
-    )
+    graph = _graph_client(settings, sandbox)
     flows = Context(sessions, graph, box, allow_self_approval=_self_approval(settings, options))
     return Services(engine, sessions, graph, flows, sandbox=sandbox is not None)
+
+
+def _graph_client(settings: Settings, sandbox: Sandbox | None) -> GraphClient:
+    """The process's one Graph client: Meta at GRAPH_API_URL, or `sandbox` in-process."""
+    if sandbox is not None:
+        return sandbox_graph_client(sandbox, settings.graph_api_version)
+    return GraphClient(
+        base_url=settings.graph_api_url,
+        version=settings.graph_api_version,
+        app_secret=settings.meta_app_secret,
+    )
 
 
 def _self_approval(settings: Settings, options: ServeOptions) -> bool:

@@ -23,7 +23,7 @@ from bot.flows.reconciling import RECONCILER, ReconcileReport, reconcile
 from bot.flows.recovering import RecoveryReport, recover
 from bot.flows.reminding import due_reminders, expire_waiting
 from bot.flows.views import RequestView
-from bot.graph.wiring import graph_client
+from bot.graph.client import GraphClient
 from bot.slack import notify
 from bot.slack.times import now
 from bot.slack.upkeep_blocks import attention_message, reminder_message, reopened_message
@@ -180,8 +180,10 @@ async def reconcile_once(settings: Settings) -> UpkeepReport:
     """`pixelbot reconcile`: one pass against the configured database, Meta and Slack."""
     settings.require("slack_bot_token", "pixelbot_secret_key")
     engine = create_engine(settings.database_url)
-    graph = graph_client(
-        settings.graph_api_url, settings.graph_api_version, settings.meta_app_secret
+    graph = GraphClient(
+        base_url=settings.graph_api_url,
+        version=settings.graph_api_version,
+        app_secret=settings.meta_app_secret,
     )
     client = web_client(settings.secret("slack_bot_token"), settings.slack_api_url)
     box = TokenBox(SecretStr(settings.secret("pixelbot_secret_key")))

@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Iterable
 from typing import Any
 
-from bot.graph.sandbox_loader import load_demo_world
+from bot.sandbox.loader import load_demo_world
 from tests.fakes.slack import APP_TOKEN, BOT_TOKEN, FakeSlack
 from tests.signing import SIGNING_SECRET
 

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.flows.context import Context
 from bot.graph.client import GraphClient
-from bot.graph.sandbox import Sandbox, create_sandbox
-from bot.graph.wiring import SANDBOX_BASE_URL
+from bot.sandbox import Sandbox, create_sandbox
+from bot.sandbox_mode import SANDBOX_BASE_URL
 from bot.slack.services import Services
 from bot.store.db import session_factory
 from bot.tokens import TokenBox

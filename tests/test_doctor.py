@@ -26,11 +26,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.cli import main
 from bot.config import Settings
 from bot.doctor import Check, missing_permission, run_checks
+from bot.flows.meta.errors import GraphPermissionError
 from bot.flows.registry import Registry
 from bot.graph.client import GraphClient
-from bot.graph.errors import GraphPermissionError
-from bot.graph.sandbox import create_sandbox
-from bot.graph.wiring import SANDBOX_BASE_URL
+from bot.sandbox import create_sandbox
+from bot.sandbox_mode import SANDBOX_BASE_URL
 from bot.store import migrate
 from bot.store.db import session_factory
 from bot.tokens import TokenBox, fingerprint

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 import pytest
 from pydantic import SecretStr
 
+from bot.flows.meta.errors import GraphAuthError, GraphInvalidParameter, GraphPermissionError
+from bot.flows.meta.types import ShareStatus
 from bot.graph.client import GraphClient
-from bot.graph.errors import GraphAuthError, GraphInvalidParameter, GraphPermissionError
-from bot.graph.sandbox import Sandbox, create_sandbox
-from bot.graph.types import ShareStatus
-from bot.graph.wiring import graph_client
+from bot.sandbox import Sandbox, create_sandbox
+from bot.sandbox_mode import sandbox_graph_client
 
 ACME, BRIGHT, NOVA = "100200300400501", "100200300400502", "100200300400503"
 WEBSITE, CHECKOUT = "300400500600701", "300400500600702"
@@ -24,7 +24,7 @@ def sandbox() -> Sandbox:
 
 @pytest.fixture
 async def graph(sandbox: Sandbox) -> AsyncIterator[GraphClient]:
-    client = graph_client("https://graph.facebook.com", "v25.0", None, sandbox)
+    client = sandbox_graph_client(sandbox, "v25.0")
     yield client
     await client.aclose()
 

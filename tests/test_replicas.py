@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.flows.states import ShareStatus
-from bot.graph.sandbox_loader import load_demo_world
+from bot.sandbox.loader import load_demo_world
 from bot.slack.ids import Action
 from bot.store.db import create_engine, session_factory
 from bot.store.models import ShareRequest

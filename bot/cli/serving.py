@@ -9,8 +9,8 @@ import click
 from bot import logs
 from bot.cli.common import one_line_errors, run, settings_for_command
 from bot.errors import ConfigError
-from bot.graph.sandbox import faults_from_cli, run_sandbox
 from bot.runtime import ServeOptions, serve
+from bot.sandbox import faults_from_cli, run_sandbox
 from bot.sandbox_mode import SandboxOptions
 
 

@@ -10,13 +10,13 @@ from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.doctor.report import Check, Registered
-from bot.graph.client import GraphClient
-from bot.graph.errors import (
+from bot.flows.meta.errors import (
     GraphAuthError,
     GraphError,
     GraphInvalidParameter,
     GraphPermissionError,
 )
+from bot.graph.client import GraphClient
 from bot.graph.retry import RetryPolicy
 
 # A doctor should answer in seconds: one retry at most, not the serving budget of 90 s.

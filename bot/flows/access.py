@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import PixelbotError
 from bot.flows.context import Context
+from bot.flows.meta.errors import GraphError, GraphInvalidParameter, GraphPermissionError
+from bot.flows.meta.types import Pixel
 from bot.flows.views import MetaFailed
-from bot.graph.errors import GraphError, GraphInvalidParameter, GraphPermissionError
-from bot.graph.types import Pixel
 from bot.store.models import Business, BusinessAdmin
 from bot.store.repositories import Admins, Businesses
 

@@ -14,11 +14,11 @@ from bot.flows import ids
 from bot.flows.access import Acting, OwnedPixel, acting_as, owned_pixel
 from bot.flows.audit import Outcome, record
 from bot.flows.context import Context
-from bot.flows.meta import OnChunk
+from bot.flows.meta.errors import GraphError
+from bot.flows.meta.port import OnChunk
+from bot.flows.meta.types import AdAccount, LinkResult
 from bot.flows.refusals import refused
 from bot.flows.views import MetaFailed
-from bot.graph.errors import GraphError
-from bot.graph.types import AdAccount, LinkResult
 
 SEPTEMBER_2024 = (
     "Since September 2024 Meta links an ad account to a pixel only when the business has "

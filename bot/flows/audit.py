@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.graph.errors import GraphError
+from bot.flows.meta.errors import GraphError
 from bot.store.models import ShareRequest
 from bot.store.repositories import AuditEntry, AuditLog
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.flows.meta import Meta
+from bot.flows.meta.port import Meta
 from bot.store.models import utcnow
 from bot.tokens import TokenBox
 

@@ -16,12 +16,12 @@ from bot.errors import NotFound, PixelbotError
 from bot.flows.access import Acting, Refused, acting_as, require_admin, who_can_act
 from bot.flows.audit import Outcome, record
 from bot.flows.context import Context
+from bot.flows.meta.errors import GraphError, outcome_unknown
+from bot.flows.meta.types import Decision
 from bot.flows.refusals import refused
 from bot.flows.sharing import clean_note, reread
 from bot.flows.states import ShareStatus, from_meta, transition
 from bot.flows.views import AlreadySettled, MetaFailed, RequestView
-from bot.graph.errors import GraphError, outcome_unknown
-from bot.graph.types import Decision
 from bot.store.models import ShareRequest
 from bot.store.repositories import ShareRequests
 

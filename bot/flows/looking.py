@@ -14,10 +14,10 @@ from bot.flows import ids
 from bot.flows.access import Refused, businesses_of, read_pixel
 from bot.flows.audit import Outcome
 from bot.flows.context import Context
+from bot.flows.meta.errors import GraphError
+from bot.flows.meta.types import AdAccount, Agency, Pixel, PixelSummary
 from bot.flows.states import OPEN, ShareStatus
 from bot.flows.views import MetaFailed, RequestView
-from bot.graph.errors import GraphError
-from bot.graph.types import AdAccount, Agency, Pixel, PixelSummary
 from bot.store.models import AuditEvent, Business, ShareRequest
 
 log = logging.getLogger(__name__)

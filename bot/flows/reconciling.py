@@ -20,11 +20,11 @@ from bot.flows.access import Acting, acting_as
 from bot.flows.audit import Outcome, about, record
 from bot.flows.context import Context
 from bot.flows.leases import leased_chunks
+from bot.flows.meta.errors import GraphError
+from bot.flows.meta.types import SharingRequest
 from bot.flows.sharing import reread
 from bot.flows.states import ShareStatus, from_meta, transition
 from bot.flows.views import RequestView
-from bot.graph.errors import GraphError
-from bot.graph.types import SharingRequest
 from bot.store.models import ShareRequest, utcnow
 from bot.store.repositories import ShareRequests
 

@@ -17,11 +17,11 @@ from bot.flows.access import acting_as
 from bot.flows.audit import Outcome, about, record
 from bot.flows.context import Context
 from bot.flows.leases import leased_chunks
+from bot.flows.meta.errors import GraphError
 from bot.flows.reconciling import RECONCILER, reader, settle
 from bot.flows.sharing import reread
 from bot.flows.states import IN_FLIGHT, ShareStatus, from_meta, transition
 from bot.flows.views import RequestView
-from bot.graph.errors import GraphError
 from bot.store.models import ShareRequest
 from bot.store.repositories import ShareRequests
 

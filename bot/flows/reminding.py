@@ -11,10 +11,10 @@ from bot.errors import PixelbotError
 from bot.flows.access import acting_as
 from bot.flows.audit import Outcome, record
 from bot.flows.context import Context
+from bot.flows.meta.errors import GraphError
 from bot.flows.reconciling import settle
 from bot.flows.states import ShareStatus, transition
 from bot.flows.views import RequestView
-from bot.graph.errors import GraphError
 from bot.store.models import ShareRequest
 from bot.store.repositories import Admins, ShareRequests
 

@@ -13,12 +13,12 @@ from bot.flows import ids
 from bot.flows.access import OwnedPixel, owned_pixel
 from bot.flows.audit import Outcome, record
 from bot.flows.context import Context
+from bot.flows.meta.errors import GraphError, GraphInvalidParameter, outcome_unknown
+from bot.flows.meta.types import ShareStatus as MetaShare
 from bot.flows.refusals import refused
 from bot.flows.states import OPEN, ShareStatus, transition
 from bot.flows.tasks import parse_tasks
 from bot.flows.views import MetaFailed, RequestView
-from bot.graph.errors import GraphError, GraphInvalidParameter, outcome_unknown
-from bot.graph.types import ShareStatus as MetaShare
 from bot.store.models import ShareRequest
 from bot.store.repositories import Businesses, ShareRequests
 

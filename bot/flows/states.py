@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.errors import Conflict
-from bot.graph.types import APPROVED_STATUSES, PENDING_STATUSES
+from bot.flows.meta.types import APPROVED_STATUSES, PENDING_STATUSES
 from bot.store.repositories import ShareRequests
 
 

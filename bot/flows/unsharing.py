@@ -16,11 +16,11 @@ from bot.flows import ids
 from bot.flows.access import OwnedPixel, owned_pixel
 from bot.flows.audit import Outcome, record
 from bot.flows.context import Context
+from bot.flows.meta.errors import GraphError, outcome_unknown
 from bot.flows.refusals import refused
 from bot.flows.sharing import reread
 from bot.flows.states import ShareStatus, transition
 from bot.flows.views import MetaFailed, RequestView
-from bot.graph.errors import GraphError, outcome_unknown
 from bot.store.models import ShareRequest
 from bot.store.repositories import Businesses, ShareRequests
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.errors import Conflict, PixelbotError
-from bot.graph.errors import GraphError
+from bot.flows.meta.errors import GraphError
 from bot.store.models import ShareRequest
 
 

@@ -6,11 +6,13 @@ from collections.abc import Sequence
 
 from pydantic import SecretStr
 
+from bot.flows.meta.errors import GraphError
+from bot.flows.meta.port import OnChunk
+from bot.flows.meta.types import AdAccount, LinkResult
+from bot.graph import results
 from bot.graph.base import GraphCalls
-from bot.graph.batch import BatchOperation, OnChunk, Outcome, run_batch
+from bot.graph.batch import BatchOperation, Outcome, run_batch
 from bot.graph.encoding import ad_account_number, validate_id
-from bot.graph.errors import GraphError
-from bot.graph.types import AdAccount, LinkResult
 
 # Businesses may hold hundreds of ad accounts; Graph's default page of 25 costs round trips.
 PAGE_LIMIT = 500
@@ -35,7 +37,7 @@ class AccountCalls(GraphCalls):
             fields="id,account_id,name",
             limit=PAGE_LIMIT,
         )
-        return [AdAccount.from_graph(item) for item in items]
+        return [results.ad_account(item) for item in items]
 
     async def list_ad_accounts(self, token: SecretStr, business_id: str) -> list[AdAccount]:
         """Ad accounts a business owns or was given (`owned_` and `client_ad_accounts`)."""
@@ -45,7 +47,7 @@ class AccountCalls(GraphCalls):
         given = await self._list(
             token, f"{business}/client_ad_accounts", fields=fields, limit=limit
         )
-        return [AdAccount.from_graph(item) for item in [*owned, *given]]
+        return [results.ad_account(item) for item in [*owned, *given]]
 
     async def link_ad_account(
         self, token: SecretStr, pixel_id: str, business_id: str, account_id: str

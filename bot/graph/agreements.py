@@ -6,11 +6,12 @@ from collections.abc import Sequence
 
 from pydantic import SecretStr
 
+from bot.flows.meta.errors import GraphError
+from bot.flows.meta.types import REQUEST_STATUSES, Decision, SharingRequest
+from bot.graph import results
 from bot.graph.base import GraphCalls
 from bot.graph.batch import BatchOperation, run_batch
 from bot.graph.encoding import validate_id
-from bot.graph.errors import GraphError
-from bot.graph.types import REQUEST_STATUSES, Decision, SharingRequest
 
 REQUEST_FIELDS = "id,request_status"
 
@@ -44,7 +45,7 @@ class AgreementCalls(GraphCalls):
     async def get_request(self, token: SecretStr, request_id: str) -> SharingRequest:
         """A sharing request's current status (`GET /{request_id}?fields=id,request_status`)."""
         request = validate_id(request_id, "request id")
-        return SharingRequest.from_graph(await self._get(token, request, fields=REQUEST_FIELDS))
+        return results.sharing_request(await self._get(token, request, fields=REQUEST_FIELDS))
 
     async def get_requests(
         self, token: SecretStr, request_ids: Sequence[str]
@@ -58,7 +59,7 @@ class AgreementCalls(GraphCalls):
         return {
             request: outcome
             if isinstance(outcome, GraphError)
-            else SharingRequest.from_graph(outcome.body)
+            else results.sharing_request(outcome.body)
             for request, outcome in zip(unique, outcomes, strict=True)
         }
 
@@ -79,7 +80,7 @@ class AgreementCalls(GraphCalls):
             request_status=_status(request_status),
             requesting_business_id=_optional_id(requesting_business_id),
         )
-        return [SharingRequest.from_graph(item) for item in items]
+        return [results.sharing_request(item) for item in items]
 
     async def list_initiated_requests(
         self,
@@ -98,4 +99,4 @@ class AgreementCalls(GraphCalls):
             receiving_business_id=_optional_id(receiving_business_id),
             request_status=_status(request_status),
         )
-        return [SharingRequest.from_graph(item) for item in items]
+        return [results.sharing_request(item) for item in items]

@@ -3,23 +3,34 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode
 
 from pydantic import SecretStr
 
+from bot.flows.meta.errors import GraphError, GraphTimeout
+from bot.flows.meta.port import OnChunk
 from bot.graph.encoding import encode_params, validate_edge, validate_id
-from bot.graph.errors import GraphError, GraphTimeout, error_from_response, parse_body
+from bot.graph.errors import error_from_response, parse_body
 from bot.graph.retry import backoff
 from bot.graph.session import GraphSession
-from bot.graph.types import BatchResult
 from bot.graph.usage import pause_for
 
 logger = logging.getLogger(__name__)
 
 MAX_BATCH = 50  # Meta's limit per HTTP call
-OnChunk = Callable[[int, int], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchResult:
+    """A successful batch item: its HTTP code and its body, parsed."""
+
+    status: int
+    body: Mapping[str, Any] = field(hash=False)
+
+
 Outcome = BatchResult | GraphError
 
 

@@ -18,13 +18,8 @@ from typing import Any, Self
 import httpx
 from pydantic import SecretStr
 
-from bot.graph.accounts import AccountCalls
-from bot.graph.agreements import AgreementCalls
-from bot.graph.encoding import validate_id
-from bot.graph.errors import GraphError, GraphTimeout
-from bot.graph.retry import RetryPolicy
-from bot.graph.session import DEFAULT_TIMEOUT, Clock, GraphSession, Sleep
-from bot.graph.types import (
+from bot.flows.meta.errors import GraphError, GraphTimeout
+from bot.flows.meta.types import (
     Agency,
     Business,
     Pixel,
@@ -32,8 +27,14 @@ from bot.graph.types import (
     ShareResult,
     ShareStatus,
     Task,
-    TestEventResult,
 )
+from bot.graph import results
+from bot.graph.accounts import AccountCalls
+from bot.graph.agreements import AgreementCalls
+from bot.graph.encoding import validate_id
+from bot.graph.results import TestEventResult
+from bot.graph.retry import RetryPolicy
+from bot.graph.session import DEFAULT_TIMEOUT, Clock, GraphSession, Sleep
 from bot.graph.usage import Usage
 
 logger = logging.getLogger(__name__)
@@ -125,7 +126,7 @@ class GraphClient(AccountCalls, AgreementCalls):
             if pending:
                 return ShareResult(ShareStatus.PENDING, str(pending))
             raise
-        return ShareResult.from_graph(body)
+        return results.share_result(body)
 
     async def _share_outcome(
         self, token: SecretStr, pixel: str, business: str, wanted: list[str], failure: GraphTimeout
@@ -153,19 +154,19 @@ class GraphClient(AccountCalls, AgreementCalls):
         """Every business the pixel is shared with, and its tasks (all pages)."""
         pixel = validate_id(pixel_id, "pixel id")
         items = await self._list(token, f"{pixel}/agencies", fields="id,name,permitted_tasks")
-        return [Agency.from_graph(item) for item in items]
+        return [results.agency(item) for item in items]
 
     # Reading pixels and businesses.
 
     async def get_pixel(self, token: SecretStr, pixel_id: str) -> Pixel:
         """A pixel's name, owner business, last fired time and availability (`GET /{pixel}`)."""
         pixel = validate_id(pixel_id, "pixel id")
-        return Pixel.from_graph(await self._get(token, pixel, fields=PIXEL_FIELDS))
+        return results.pixel(await self._get(token, pixel, fields=PIXEL_FIELDS))
 
     async def get_business(self, token: SecretStr, business_id: str) -> Business:
         """A business's id and name (`GET /{business}?fields=id,name`)."""
         business = validate_id(business_id, "business id")
-        return Business.from_graph(await self._get(token, business, fields="id,name"))
+        return results.business(await self._get(token, business, fields="id,name"))
 
     async def list_owned_pixels(self, token: SecretStr, business_id: str) -> list[PixelSummary]:
         """Pixels the business owns (all pages), for pickers."""
@@ -178,7 +179,7 @@ class GraphClient(AccountCalls, AgreementCalls):
     async def _pixels(self, token: SecretStr, business_id: str, edge: str) -> list[PixelSummary]:
         business = validate_id(business_id, "business id")
         items = await self._list(token, f"{business}/{edge}", fields="id,name")
-        return [PixelSummary.from_graph(item) for item in items]
+        return [results.pixel_summary(item) for item in items]
 
     # Conversions API test events.
 
@@ -195,6 +196,6 @@ class GraphClient(AccountCalls, AgreementCalls):
             raise ValueError("a test event needs at least one event and a test_event_code")
         url = self._session.url(f"{pixel}/events")
         params = {"data": [dict(e) for e in events], "test_event_code": test_event_code}
-        return TestEventResult.from_graph(
+        return results.test_event_result(
             await self._session.call_object("POST", url, token, params)
         )

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import httpx
 from pydantic import SecretStr
 
-from bot.graph.errors import GraphOtherError
+from bot.flows.meta.errors import GraphOtherError
 from bot.graph.session import GraphSession, JsonObject
 
 # A safety net against a server that keeps answering with a `next` link.

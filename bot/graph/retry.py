@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.graph.errors import GraphError, GraphRateLimited, GraphTransientError, outcome_unknown
+from bot.flows.meta.errors import (
+    GraphError,
+    GraphRateLimited,
+    GraphTransientError,
+    outcome_unknown,
+)
 from bot.graph.usage import Usage, pause_for
 
 

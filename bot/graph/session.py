@@ -14,19 +14,17 @@ import httpx
 from pydantic import SecretStr
 
 from bot import metrics
-from bot.graph.encoding import appsecret_proof, encode_params
-from bot.graph.errors import (
+from bot.flows.meta.errors import (
     GraphConnectError,
     GraphError,
     GraphOtherError,
     GraphRateLimited,
     GraphTimeout,
     GraphTransientError,
-    as_timeout,
-    error_from_response,
     outcome_unknown,
-    parse_body,
 )
+from bot.graph.encoding import appsecret_proof, encode_params
+from bot.graph.errors import as_timeout, error_from_response, parse_body
 from bot.graph.retry import RetryPolicy, retry_delay
 from bot.graph.usage import Usage, parse_usage
 

@@ -10,8 +10,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import InvalidInput
 from bot.flows import ids, looking, unsharing
+from bot.flows.meta.types import Decision
 from bot.flows.views import AlreadySettled
-from bot.graph.types import Decision
 from bot.slack.blocks import in_sandbox
 from bot.slack.forms import request_id
 from bot.slack.ids import Action

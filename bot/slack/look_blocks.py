@@ -8,7 +8,7 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, DividerB
 
 from bot.flows.accounts import SEPTEMBER_2024, LinkReport
 from bot.flows.looking import HistoryEvent, HistoryPage, PixelInfo, Waiting
-from bot.graph.types import AdAccount
+from bot.flows.meta.types import AdAccount
 from bot.slack.block_parts import (
     ago,
     fit,

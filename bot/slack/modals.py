@@ -10,7 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.flows import deciding, looking, sharing
-from bot.graph.types import Decision
+from bot.flows.meta.types import Decision
 from bot.slack import forms
 from bot.slack.ids import Callback
 from bot.slack.notify import announce, post_approval

@@ -7,8 +7,7 @@ import re
 
 from slack_sdk.models.blocks import Block
 
-from bot.flows.views import MetaFailed
-from bot.graph.errors import (
+from bot.flows.meta.errors import (
     GraphAuthError,
     GraphBlocked,
     GraphError,
@@ -16,6 +15,7 @@ from bot.graph.errors import (
     GraphRateLimited,
     GraphTransientError,
 )
+from bot.flows.views import MetaFailed
 from bot.slack.block_parts import user_text
 from bot.slack.blocks import Message, _context, _section, escape
 

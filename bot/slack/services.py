@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.flows.context import Context
-from bot.graph.client import GraphClient
+from bot.flows.meta.port import MetaClient
 from bot.slack.background import Background
 
 
@@ -17,7 +17,7 @@ class Services:
 
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    graph: GraphClient
+    graph: MetaClient  # built by the composition root (bot.runtime), which closes it
     flows: Context
     sandbox: bool = False  # Meta is simulated in-process; replies say so
     background: Background = field(default_factory=Background)

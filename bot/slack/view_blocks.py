@@ -19,9 +19,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from bot.flows.looking import Waiting
+from bot.flows.meta.types import PixelSummary
 from bot.flows.tasks import TASK_HELP, Task
 from bot.flows.views import RequestView
-from bot.graph.types import PixelSummary
 from bot.slack.block_parts import VIEW_BLOCKS, fit, named
 from bot.slack.blocks import _context, _section, clip, sandbox_note
 from bot.slack.ids import Callback, Field

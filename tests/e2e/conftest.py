@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.app import create_app
 from bot.config import Settings
 from bot.flows.registry import Registry
-from bot.graph.sandbox import Sandbox, create_sandbox
+from bot.sandbox import Sandbox, create_sandbox
 from bot.server import Server
 from bot.slack.services import Services
 from bot.store.models import AuditEvent, ShareRequest

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.flows.accounts import SEPTEMBER_2024
-from bot.graph.sandbox_world import AdAccount
+from bot.sandbox.world import AdAccount
 from tests.e2e.conftest import (
     ACME,
     BRIGHT,

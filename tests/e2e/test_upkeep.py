@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from bot.flows.context import Context
 from bot.flows.states import ShareStatus
-from bot.graph.sandbox_world import Agreement
+from bot.sandbox.world import Agreement
 from bot.slack.ids import Action
 from bot.store.db import create_engine, session_factory
 from bot.store.models import ShareRequest

@@ -8,19 +8,15 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.graph import (
-    BatchOperation,
-    BatchResult,
+from bot.flows.meta.errors import (
     GraphAuthError,
-    GraphClient,
     GraphError,
     GraphInvalidParameter,
     GraphPermissionError,
     GraphRateLimited,
     GraphTimeout,
-    InvalidId,
-    appsecret_proof,
 )
+from bot.graph import BatchOperation, BatchResult, GraphClient, InvalidId, appsecret_proof
 
 from .conftest import (
     ACCOUNT,

@@ -10,14 +10,8 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from bot.graph import (
-    Decision,
-    GraphClient,
-    InvalidId,
-    ShareStatus,
-    Task,
-    appsecret_proof,
-)
+from bot.flows.meta.types import Decision, ShareStatus, Task
+from bot.graph import GraphClient, InvalidId, appsecret_proof
 
 from .conftest import (
     ACCOUNT,

@@ -5,10 +5,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bot.graph import (
+from bot.flows.meta.errors import (
     GraphAuthError,
     GraphBlocked,
-    GraphClient,
     GraphError,
     GraphInvalidParameter,
     GraphOtherError,
@@ -16,8 +15,8 @@ from bot.graph import (
     GraphRateLimited,
     GraphTimeout,
     GraphTransientError,
-    RetryPolicy,
 )
+from bot.graph import GraphClient, RetryPolicy
 from bot.graph.errors import error_from_response, from_error_object
 
 from .conftest import BIZ, PIXEL, TOKEN, FakeClock, Recorder, graph_json

@@ -5,7 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from bot.graph import GraphClient, GraphOtherError
+from bot.flows.meta.errors import GraphOtherError
+from bot.graph import GraphClient
 
 from .conftest import BIZ, PIXEL, TOKEN, Recorder, graph_json
 

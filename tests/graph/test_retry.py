@@ -8,15 +8,14 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from bot.graph import (
-    GraphClient,
+from bot.flows.meta.errors import (
     GraphPermissionError,
     GraphRateLimited,
     GraphTimeout,
     GraphTransientError,
-    RetryPolicy,
-    ShareStatus,
 )
+from bot.flows.meta.types import ShareStatus
+from bot.graph import GraphClient, RetryPolicy
 
 from .conftest import AGENCY, BIZ, PIXEL, TOKEN, FakeClock, Handler, Recorder, graph_json
 

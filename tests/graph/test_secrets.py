@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from bot.graph import GraphClient, GraphInvalidParameter, appsecret_proof
+from bot.flows.meta.errors import GraphInvalidParameter
+from bot.graph import GraphClient, appsecret_proof
 
 from .conftest import AGENCY, APP_SECRET, BIZ, PIXEL, TOKEN, FakeClock
 

@@ -14,9 +14,9 @@ from collections.abc import Awaitable, Callable
 import httpx
 import pytest
 
-from bot.graph import BatchOperation, Decision, GraphClient, Task
+from bot.flows.meta.types import REQUEST_STATUSES, Decision, Task
+from bot.graph import BatchOperation, GraphClient
 from bot.graph.spec_exceptions import SPEC_EXCEPTIONS
-from bot.graph.types import REQUEST_STATUSES
 
 from .conftest import ACCOUNT, AGENCY, APP_SECRET, BIZ, PIXEL, REQUEST, TOKEN, Recorder
 from .speccheck import canonical_path, check_http_request, load_enums, spec_call, template_for

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.graph.sandbox_world import Pixel
+from bot.sandbox.world import Pixel
 from bot.slack.ids import Action, Callback, Field
 from tests.e2e.conftest import (
     ACME,

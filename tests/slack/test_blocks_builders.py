@@ -12,17 +12,17 @@ from slack_sdk.models.views import View
 
 from bot.flows.accounts import SEPTEMBER_2024, LinkReport
 from bot.flows.looking import HistoryEvent, HistoryPage, PixelInfo, Waiting
-from bot.flows.sharing import ShareOutcome
-from bot.flows.unsharing import UnshareOutcome, UnsharePlan
-from bot.flows.views import MetaFailed, RequestView
-from bot.graph.errors import (
+from bot.flows.meta.errors import (
     GraphAuthError,
     GraphError,
     GraphPermissionError,
     GraphRateLimited,
     GraphTimeout,
 )
-from bot.graph.types import AdAccount, Agency, Business, Pixel, PixelSummary
+from bot.flows.meta.types import AdAccount, Agency, Business, Pixel, PixelSummary
+from bot.flows.sharing import ShareOutcome
+from bot.flows.unsharing import UnshareOutcome, UnsharePlan
+from bot.flows.views import MetaFailed, RequestView
 from bot.slack.block_parts import age, slack_time
 from bot.slack.blocks import Message
 from bot.slack.ids import Action, Callback, Field
