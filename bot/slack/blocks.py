@@ -8,12 +8,9 @@ from typing import Any
 from slack_sdk.models.blocks import (
     Block,
     ContextBlock,
-    DividerBlock,
-    HeaderBlock,
     MarkdownTextObject,
     SectionBlock,
 )
-from slack_sdk.models.views import View
 
 from bot.flows.tasks import TASK_HELP
 from bot.slack.parsing import SUMMARY, USAGE
@@ -86,12 +83,6 @@ def usage_message(problem: str, subcommand: str | None) -> Message:
     return Message(text=text, blocks=[_section(text)])
 
 
-def not_available_message(subcommand: str) -> Message:
-    """A subcommand whose flow has not been switched on in this version."""
-    text = f"`/pixel {subcommand}` is not available yet in this version of pixelbot."
-    return Message(text=text, blocks=[_section(text)])
-
-
 def unexpected_error_message(error_id: str) -> Message:
     """An error we did not foresee: nothing internal shown, only an id to quote."""
     text = (
@@ -99,19 +90,3 @@ def unexpected_error_message(error_id: str) -> Message:
         f"If it keeps happening, give your operator the error id `{error_id}`."
     )
     return Message(text=text, blocks=[_section(text)])
-
-
-def home_view(sandbox: bool = False) -> View:
-    """The App Home tab: a short how-to."""
-    how_to = "\n".join(f"• `{USAGE[name]}`: {SUMMARY[name]}" for name in USAGE)
-    blocks: list[Block] = [
-        HeaderBlock(text="pixelbot"),
-        _section(
-            "Share your Meta pixels with agencies, and approve the requests agencies receive, "
-            "without leaving Slack."
-        ),
-        DividerBlock(),
-        _section("*How to*\n" + how_to),
-        *sandbox_note(sandbox),
-    ]
-    return View(type="home", blocks=blocks)
