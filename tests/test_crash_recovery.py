@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator
 from typing import Any
@@ -25,6 +24,7 @@ from bot.slack.ids import Action
 from bot.store.db import create_engine, session_factory
 from bot.store.models import ShareRequest
 from tests.fakes.slack import FakeSlack
+from tests.processes import free_port, run_pixelbot, wait_answering
 from tests.signing import action_body, command_body, signed_headers
 from tests.waiting import until
 
@@ -35,23 +35,6 @@ OWNER, NOVA_ADMIN, CHANNEL = "U0ACMEOWN1", "U0NOVAADM1", "C0NOVAAPPR"
 TOKENS = {ACME: "EAASandboxAcmeShoesAdmin0001", NOVA: "EAASandboxNovaMediaAdmin0001"}
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def _spawn(env: dict[str, str], *args: str, stdin: bytes | None = None) -> int:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", *args, env=env,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    _, err = await proc.communicate(stdin)
-    assert proc.returncode == 0, err.decode()
-    return proc.returncode
-
-
 async def _daemon(env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", *args, env=env,
@@ -59,23 +42,12 @@ async def _daemon(env: dict[str, str], *args: str) -> asyncio.subprocess.Process
     )  # fmt: skip
 
 
-async def _up(url: str) -> None:
-    async with httpx.AsyncClient() as client:
-        for _ in range(400):
-            try:
-                await client.get(url)
-                return
-            except httpx.TransportError:
-                await asyncio.sleep(0.05)
-    raise AssertionError(f"{url} did not come up")
-
-
 @pytest.fixture
 async def world(
     settings_env: dict[str, str], fake_slack: FakeSlack
 ) -> AsyncIterator[dict[str, Any]]:
     """The sandbox running, the database upgraded, Acme and Nova registered."""
-    graph_port = _port()
+    graph_port = free_port()
     env = {
         **settings_env,
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -85,16 +57,16 @@ async def world(
     }
     sandbox = await _daemon(env, "sandbox", "--port", str(graph_port))
     try:
-        await _up(f"http://127.0.0.1:{graph_port}/_sandbox/world")
-        await _spawn(env, "db", "upgrade")
+        await wait_answering(f"http://127.0.0.1:{graph_port}/_sandbox/world")
+        await run_pixelbot(env, "db", "upgrade")
         for business, name, channel in (
             (ACME, "Acme Shoes", []),
             (NOVA, "Nova", ["--channel", CHANNEL]),
         ):
             args = ["business", "add", business, "--name", name, *channel, "--token-stdin"]
-            await _spawn(env, *args, stdin=TOKENS[business].encode())
-        await _spawn(env, "admin", "grant", OWNER, ACME)
-        await _spawn(env, "admin", "grant", NOVA_ADMIN, NOVA)
+            await run_pixelbot(env, *args, stdin=TOKENS[business])
+        await run_pixelbot(env, "admin", "grant", OWNER, ACME)
+        await run_pixelbot(env, "admin", "grant", NOVA_ADMIN, NOVA)
         procs: list[asyncio.subprocess.Process] = []
         yield {"env": env, "graph": f"http://127.0.0.1:{graph_port}", "procs": procs}
     finally:
@@ -109,11 +81,11 @@ async def world(
 async def _serve(
     world: dict[str, Any], claim_lease: str = "1"
 ) -> tuple[asyncio.subprocess.Process, str]:
-    port = _port()
+    port = free_port()
     env = {**world["env"], "PIXELBOT_CLAIM_LEASE_SECONDS": claim_lease}
     proc = await _daemon(env, "serve", "--port", str(port))
     world["procs"].append(proc)
-    await _up(f"http://127.0.0.1:{port}/healthz")
+    await wait_answering(f"http://127.0.0.1:{port}/healthz")
     return proc, f"http://127.0.0.1:{port}/slack/events"
 
 
@@ -212,7 +184,7 @@ async def test_sigterm_with_a_slow_graph_call_exits_within_the_deadline(
     Meta holds its answer for 60 s, says what it cut short, and leaves the claim exactly as a
     SIGKILL would, for the next start to finish."""
     graph = world["graph"]
-    port = _port()
+    port = free_port()
     env = {**world["env"], "PIXELBOT_CLAIM_LEASE_SECONDS": "600", "PIXELBOT_SHUTDOWN_SECONDS": "2"}
     bot = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "serve", "--port", str(port), env=env,
@@ -220,7 +192,7 @@ async def test_sigterm_with_a_slow_graph_call_exits_within_the_deadline(
     )  # fmt: skip
     world["procs"].append(bot)
     url = f"http://127.0.0.1:{port}/slack/events"
-    await _up(f"http://127.0.0.1:{port}/livez")
+    await wait_answering(f"http://127.0.0.1:{port}/livez")
     async with httpx.AsyncClient() as client:
         body = command_body(f"share {PIXEL} {NOVA}", OWNER, fake_slack.response_url("share"))
         await client.post(url, content=body, headers=signed_headers(body))

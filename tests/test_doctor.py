@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,6 +34,7 @@ from bot.store.db import session_factory
 from bot.tokens import TokenBox, fingerprint
 from tests.conftest import SECRET_KEY
 from tests.fakes.slack import BOT_TOKEN, FakeSlack
+from tests.processes import free_port, wait_answering_sync
 
 ACME, BRIGHT, NOVA = "100200300400501", "100200300400502", "100200300400503"
 CHANNELS = {ACME: "C0ACMEAPPR", BRIGHT: "C0BRIGHTAP", NOVA: "C0NOVAAPPR"}
@@ -45,16 +44,10 @@ WORLD = create_sandbox().world
 SECRETS = [t for b in WORLD.businesses.values() for t in b.tokens] + [BOT_TOKEN, SECRET_KEY]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`pixelbot sandbox` (the demo world) as a real server on loopback."""
-    port = _free_port()
+    port = free_port()
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     command = [sys.executable, "-m", "bot", "sandbox", "--port", str(port)]
     # A file, not a pipe: the sandbox logs every call and a full pipe would stall it.
@@ -63,15 +56,7 @@ def sandbox_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         proc = subprocess.Popen(command, env=env, stdout=sink, stderr=sink)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                httpx.get(f"{url}/_sandbox/world").raise_for_status()
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(log.read_text()) from None
-                time.sleep(0.05)
+        wait_answering_sync(f"{url}/_sandbox/world", proc, log)
         yield url
     finally:
         proc.terminate()

@@ -9,11 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
-import socket
-import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +25,7 @@ from bot.store.models import ShareRequest
 from tests.conftest import PG_URL
 from tests.e2e.conftest import ACME, NOVA, NOVA_ADMIN, NOVA_ADMIN2, NOVA_CHANNEL, OWNER, WEBSITE
 from tests.fakes.slack import FakeSlack
+from tests.processes import Running, free_port, run_pixelbot
 from tests.signing import action_body, command_body, signed_headers
 from tests.waiting import until
 
@@ -39,72 +36,6 @@ pytestmark = [
 ]
 
 CLICKS = 50
-STOP_TIMEOUT_S = 15
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-async def _cli(env: dict[str, str], *args: str, stdin: str = "") -> str:
-    """Run one `pixelbot` command to completion; its stdout."""
-    proc = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "bot", *args),
-        env=env,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(stdin.encode()), 30)
-    assert proc.returncode == 0, f"pixelbot {' '.join(args)}: {err.decode()}"
-    return out.decode()
-
-
-@dataclass
-class Running:
-    """A long-running `pixelbot` process; its output goes to a file (a pipe could fill up)."""
-
-    proc: asyncio.subprocess.Process
-    log: Path
-
-    @classmethod
-    async def start(cls, env: dict[str, str], log: Path, *args: str) -> Running:
-        with log.open("wb") as out:
-            proc = await asyncio.create_subprocess_exec(
-                *(sys.executable, "-m", "bot", *args),
-                env=env,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=out,
-                stderr=asyncio.subprocess.STDOUT,
-            )
-        return cls(proc, log)
-
-    async def wait_answering(self, url: str) -> None:
-        async with httpx.AsyncClient() as client:
-            for _ in range(400):
-                if self.proc.returncode is not None:
-                    raise AssertionError(self.log.read_text())
-                try:
-                    if (await client.get(url)).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.05)
-        raise AssertionError(f"{url} did not answer")
-
-    async def stop(self) -> tuple[int, str]:
-        """SIGTERM, then the exit status and the output."""
-        if self.proc.returncode is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            status = await asyncio.wait_for(self.proc.wait(), STOP_TIMEOUT_S)
-        except TimeoutError:
-            self.proc.kill()
-            await self.proc.wait()
-            raise
-        return status, self.log.read_text()
 
 
 @pytest.fixture
@@ -117,11 +48,11 @@ async def env(settings_env: dict[str, str]) -> dict[str, str]:
         "PIXELBOT_RECONCILE_SECONDS": "0",
         "PIXELBOT_REMIND_AFTER_HOURS": "0",
     }
-    await _cli(env, "db", "upgrade")  # `serve` refuses a shared database not at head
+    await run_pixelbot(env, "db", "upgrade")  # `serve` refuses a shared database not at head
     world = load_demo_world()
     await asyncio.gather(
         *(
-            _cli(
+            run_pixelbot(
                 env,
                 *("business", "add", business_id, "--name", world.businesses[business_id].name),
                 *(("--channel", channel) if channel else ()),
@@ -132,14 +63,14 @@ async def env(settings_env: dict[str, str]) -> dict[str, str]:
         )
     )
     grants = ((OWNER, ACME), (NOVA_ADMIN, NOVA), (NOVA_ADMIN2, NOVA))
-    await asyncio.gather(*(_cli(env, "admin", "grant", user, bid) for user, bid in grants))
+    await asyncio.gather(*(run_pixelbot(env, "admin", "grant", user, bid) for user, bid in grants))
     return env
 
 
 @pytest.fixture
 async def cluster(env: dict[str, str], tmp_path: Path) -> AsyncIterator[tuple[str, list[str]]]:
     """One Graph sandbox and two replicas: (sandbox URL, [replica URLs])."""
-    graph_port, ports = _free_port(), [_free_port(), _free_port()]
+    graph_port, ports = free_port(), [free_port(), free_port()]
     graph_url = f"http://127.0.0.1:{graph_port}"
     # A little latency: the first clicks are still at Meta when the others are claimed.
     graph_args = ("sandbox", "--port", str(graph_port), "--latency-ms", "50")

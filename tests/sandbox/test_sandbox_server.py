@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.processes import free_port, wait_answering_sync
 
 REPO = Path(__file__).resolve().parents[2]
 TOKEN = "EAASandboxServerTestToken01"
@@ -24,13 +24,6 @@ businesses:
       - id: "100000000000002"
         name: Solo pixel
 """
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -49,7 +42,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(url, process, tmp_path / "server.log")
+        wait_answering_sync(f"{url}/_sandbox/world", process, tmp_path / "server.log")
         yield url
     finally:
         process.terminate()
@@ -58,19 +51,6 @@ def server(tmp_path: Path) -> Iterator[str]:
     # uvicorn shuts down gracefully, then re-raises SIGTERM to exit with it.
     assert process.returncode in (0, -signal.SIGTERM), (tmp_path / "server.log").read_text()
     assert "Application shutdown complete" in (tmp_path / "server.log").read_text()
-
-
-def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"the sandbox exited early:\n{log.read_text()}")
-        try:
-            httpx.get(f"{url}/_sandbox/world", timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.05)  # polling for startup, not simulating time
-    pytest.fail(f"the sandbox did not start:\n{log.read_text()}")
 
 
 @pytest.mark.slow
