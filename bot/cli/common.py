@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from bot import logs
 from bot.config import Settings, load_settings
 from bot.errors import PixelbotError
+from bot.flows.access import NoBusiness, NotAdmin, NotConnected
 from bot.flows.registry import Registry
 from bot.store import migrate
 from bot.store.db import create_engine, session_factory
@@ -40,12 +41,24 @@ def one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except PixelbotError as exc:
-            fail(str(exc), EXIT_BAD_INPUT)
+            fail(cli_text(exc), EXIT_BAD_INPUT)
         except (OperationalError, DBAPIError, OSError) as exc:
             fail(f"cannot reach the database: {type(exc).__name__}: {first_line(exc)}", 1)
         raise AssertionError("unreachable")
 
     return wrapper
+
+
+def cli_text(exc: PixelbotError) -> str:
+    """The CLI's own words for a domain error: what an operator can run about it."""
+    if isinstance(exc, NotConnected):
+        add = f"pixelbot business add {exc.business_id} --name NAME --token-stdin"
+        return f"{exc}; register it with `{add}`"
+    if isinstance(exc, NotAdmin) and not exc.admins:
+        return f"{exc}; grant one with `pixelbot admin grant SLACK_USER_ID {exc.business_id}`"
+    if isinstance(exc, NoBusiness):
+        return f"{exc}; grant it with `pixelbot admin grant {exc.user} BUSINESS_ID`"
+    return str(exc)
 
 
 def first_line(exc: BaseException) -> str:

@@ -19,11 +19,68 @@ from bot.store.repositories import Admins, Businesses
 
 
 class Refused(PixelbotError):
-    """The user may not do this; the message names who can."""
+    """The user may not do this; `str()` says why in plain words, without markup."""
+
+
+class NotAdmin(Refused):
+    """`action` needs an admin of the business; carries its admins as Slack user ids.
+
+    `own_request`: the user administers it but asked for the share, so another admin decides.
+    """
+
+    def __init__(
+        self,
+        business_id: str,
+        business_name: str,
+        admins: Sequence[str],
+        action: str,
+        *,
+        own_request: bool = False,
+    ) -> None:
+        self.business_id = business_id
+        self.business_name = business_name
+        self.admins = tuple(admins)
+        self.action = action
+        self.own_request = own_request
+        who = f"its admins: {', '.join(self.admins)}" if self.admins else "it has no admins yet"
+        mine = "the requester may not decide their own share; " if own_request else ""
+        super().__init__(
+            f"{mine}only admins of {business_name} ({business_id}) may {action}; {who}"
+        )
+
+
+class NoBusiness(Refused):
+    """The user administers no business connected to pixelbot, so may not `action`."""
+
+    def __init__(self, user: str, action: str) -> None:
+        self.user = user
+        self.action = action
+        super().__init__(f"{user} is not an admin of any business connected to pixelbot")
 
 
 class NotConnected(PixelbotError):
-    """A business pixelbot would need to act for is not registered."""
+    """A business pixelbot would need to act for is not registered (it owns `pixel_id`, if set)."""
+
+    def __init__(
+        self,
+        business_id: str,
+        action: str,
+        business_name: str | None = None,
+        pixel_id: str | None = None,
+        pixel_name: str | None = None,
+    ) -> None:
+        self.business_id = business_id
+        self.business_name = business_name
+        self.action = action
+        self.pixel_id = pixel_id
+        self.pixel_name = pixel_name
+        text = f"business {business_id} is not connected to pixelbot"
+        if pixel_id is not None:
+            text = (
+                f"pixel {pixel_name or pixel_id} ({pixel_id}) is owned by "
+                f"{business_name or 'business'} ({business_id}), which is not connected to pixelbot"
+            )
+        super().__init__(text)
 
 
 @dataclass(frozen=True)
@@ -43,35 +100,26 @@ class OwnedPixel:
     owner: Acting
 
 
-def _mentions(user_ids: Sequence[str]) -> str:
-    return ", ".join(f"<@{u}>" for u in user_ids)
-
-
-async def who_can_act(session: AsyncSession, business_id: str, name: str) -> str:
-    """A sentence naming the admins of a business, for refusals."""
-    admins = [a.slack_user_id for a in await Admins(session).list(business_id)]
-    if not admins:
-        return (
-            f"{name} ({business_id}) has no admins in pixelbot yet; an operator can add one "
-            f"with `pixelbot admin grant USER_ID {business_id}`."
-        )
-    return f"Only admins of {name} ({business_id}) can do that: {_mentions(admins)}."
-
-
-async def require_admin(session: AsyncSession, user: str, business_id: str, name: str) -> None:
-    """Raise `Refused`, naming the admins, unless `user` administers the business."""
+async def require_admin(
+    session: AsyncSession, user: str, business_id: str, name: str, action: str
+) -> None:
+    """Raise `NotAdmin`, naming the admins, unless `user` administers the business."""
     if await Admins(session).get(user, business_id) is None:
-        raise Refused(await who_can_act(session, business_id, name))
+        raise NotAdmin(business_id, name, await admin_ids(session, business_id), action)
 
 
-async def acting_as(ctx: Context, session: AsyncSession, business_id: str) -> Acting:
+async def admin_ids(session: AsyncSession, business_id: str) -> list[str]:
+    """Slack user ids of the business's admins."""
+    return [a.slack_user_id for a in await Admins(session).list(business_id)]
+
+
+async def acting_as(
+    ctx: Context, session: AsyncSession, business_id: str, action: str = "act"
+) -> Acting:
     """A registered business with its decrypted token, or `NotConnected`."""
     business = await Businesses(session).get(business_id)
     if business is None:
-        raise NotConnected(
-            f"business {business_id} is not connected to pixelbot; an operator can add it "
-            "with `pixelbot business add`"
-        )
+        raise NotConnected(business_id, action)
     return Acting(business.business_id, business.name, ctx.box.open(business.token_ciphertext))
 
 
@@ -86,7 +134,7 @@ async def businesses_of(session: AsyncSession, user: str) -> Sequence[Business]:
     return (await session.scalars(query)).all()
 
 
-async def owned_pixel(ctx: Context, user: str, pixel_id: str) -> OwnedPixel:
+async def owned_pixel(ctx: Context, user: str, pixel_id: str, action: str) -> OwnedPixel:
     """Read the pixel from Meta with the user's businesses' tokens; its owner must be
     registered and the user one of its admins.
 
@@ -95,10 +143,7 @@ async def owned_pixel(ctx: Context, user: str, pixel_id: str) -> OwnedPixel:
     async with ctx.sessions() as session:
         mine = await businesses_of(session, user)
     if not mine:
-        raise Refused(
-            "You are not an admin of any business connected to pixelbot; ask an operator to "
-            f"run `pixelbot admin grant {user} BUSINESS_ID`."
-        )
+        raise NoBusiness(user, action)
     pixel = await read_pixel(ctx, mine, pixel_id)
     owner = pixel.owner_business
     if owner is None:
@@ -106,12 +151,9 @@ async def owned_pixel(ctx: Context, user: str, pixel_id: str) -> OwnedPixel:
     async with ctx.sessions() as session:
         registered = await Businesses(session).get(owner.id)
         if registered is None:
-            raise NotConnected(
-                f"pixel {pixel.name or pixel_id} ({pixel_id}) is owned by "
-                f"{owner.name or 'business'} ({owner.id}), which is not connected to pixelbot"
-            )
-        await require_admin(session, user, owner.id, registered.name)
-        return OwnedPixel(pixel, await acting_as(ctx, session, owner.id))
+            raise NotConnected(owner.id, action, owner.name or None, pixel_id, pixel.name or None)
+        await require_admin(session, user, owner.id, registered.name, action)
+        return OwnedPixel(pixel, await acting_as(ctx, session, owner.id, action))
 
 
 async def read_pixel(ctx: Context, mine: Sequence[Business], pixel_id: str) -> Pixel:
@@ -143,4 +185,4 @@ async def approvals_channel(ctx: Context, business_id: str) -> str | None:
 async def admins_of(ctx: Context, business_id: str) -> list[str]:
     """Slack ids of the business's admins."""
     async with ctx.sessions() as session:
-        return [a.slack_user_id for a in await Admins(session).list(business_id)]
+        return await admin_ids(session, business_id)

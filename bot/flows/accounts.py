@@ -26,6 +26,23 @@ SEPTEMBER_2024 = (
 )
 
 
+class NoPixelAccess(InvalidInput):
+    """The business cannot reach the pixel, so Meta would not link its accounts to it."""
+
+    def __init__(
+        self, business_id: str, business_name: str, pixel_id: str, pixel_name: str, action: str
+    ) -> None:
+        super().__init__(
+            f"{business_name} has no access to pixel {pixel_name or pixel_id} ({pixel_id}). "
+            f"{SEPTEMBER_2024}"
+        )
+        self.business_id = business_id
+        self.business_name = business_name
+        self.pixel_id = pixel_id
+        self.pixel_name = pixel_name
+        self.action = action
+
+
 @dataclass(frozen=True)
 class LinkReport:
     """What became of each account: linked now, linked already, or refused and why."""
@@ -119,9 +136,9 @@ async def _target(
     try:
         ids.meta_id(pixel_id, "PIXEL_ID")
         ids.meta_id(business_id, "BUSINESS_ID")
-        owned = await owned_pixel(ctx, actor, pixel_id)
+        owned = await owned_pixel(ctx, actor, pixel_id, action)
         async with ctx.sessions() as session:
-            business = await acting_as(ctx, session, business_id)
+            business = await acting_as(ctx, session, business_id, action)
     except PixelbotError as exc:
         await refused(ctx, actor, action, exc, pixel_id=pixel_id, business_id=business_id)
         raise
@@ -162,11 +179,7 @@ async def _require_pixel_access(ctx: Context, target: _Target) -> None:
         raise MetaFailed(error, owner.business_id, owner.name) from error
     if business.business_id not in {a.id for a in agencies}:
         pixel = target.owned.pixel
-        raise InvalidInput(
-            f"{business.name} has no access to pixel {pixel.name or pixel.id} ({pixel.id}). "
-            f"{SEPTEMBER_2024} Share the pixel first: "
-            f"`/pixel share {pixel.id} {business.business_id} ADVERTISE`"
-        )
+        raise NoPixelAccess(business.business_id, business.name, pixel.id, pixel.name, "link")
 
 
 async def _batch(

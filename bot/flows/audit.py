@@ -23,6 +23,9 @@ class Outcome(StrEnum):
     REFUSED = "refused"  # pixelbot said no (authorization, state, input); Meta not called
     FAILED = "failed"  # Meta said no
     UNKNOWN = "unknown"  # no answer from Meta: it may have applied the change
+    # The row had moved (another click, a recovery pass) when this attempt went to record
+    # its outcome: nothing was recorded as done by it.
+    CONFLICT = "conflict"
 
 
 def about(row: ShareRequest) -> dict[str, Any]:
@@ -83,3 +86,17 @@ async def record(
             detail=detail[:2000] if detail else None,
         )
     )
+
+
+async def record_conflict(
+    session: AsyncSession,
+    actor: str,
+    action: str,
+    row: ShareRequest,
+    expected: str,
+    target: str,
+    error: GraphError | None = None,
+) -> None:
+    """A transition refused because `row` had moved: a `conflict` event naming both states."""
+    detail = f"could not move {expected} -> {target}: the request was already {row.status}"
+    await record(session, actor, action, Outcome.CONFLICT, **about(row), error=error, detail=detail)

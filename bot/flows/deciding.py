@@ -13,21 +13,20 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import NotFound, PixelbotError
-from bot.flows.access import Acting, Refused, acting_as, require_admin, who_can_act
-from bot.flows.audit import Outcome, record
+from bot.flows.access import Acting, NotAdmin, acting_as, admin_ids, require_admin
+from bot.flows.audit import Outcome, about, record, record_conflict
 from bot.flows.context import Context
 from bot.flows.meta.errors import GraphError, outcome_unknown
 from bot.flows.meta.types import Decision
 from bot.flows.refusals import refused
 from bot.flows.sharing import clean_note, reread
-from bot.flows.states import ShareStatus, from_meta, transition
+from bot.flows.states import ShareStatus, from_meta, transition, transition_all
 from bot.flows.views import AlreadySettled, MetaFailed, RequestView
 from bot.store.models import ShareRequest
 from bot.store.repositories import ShareRequests
 
-S = ShareStatus
-_BUSY = {Decision.APPROVE: S.APPROVING, Decision.DECLINE: S.DECLINING}
-_DONE = {Decision.APPROVE: S.ACTIVE, Decision.DECLINE: S.DECLINED}
+_BUSY = {Decision.APPROVE: ShareStatus.APPROVING, Decision.DECLINE: ShareStatus.DECLINING}
+_DONE = {Decision.APPROVE: ShareStatus.ACTIVE, Decision.DECLINE: ShareStatus.DECLINED}
 
 
 @dataclass(frozen=True)
@@ -50,11 +49,10 @@ async def decide(
     ctx: Context, actor: str, request_id: int, decision: Decision, reason: str | None = None
 ) -> DecisionOutcome:
     """Approve or decline request `request_id` at Meta on behalf of `actor`."""
-    busy = _BUSY[decision]
     try:
         reason = clean_note(reason)
         async with ctx.sessions.begin() as session:
-            claim = await _claim(ctx, session, actor, request_id, busy, reason)
+            claim = await _claim(ctx, session, actor, request_id, decision, reason)
     except PixelbotError as exc:
         await refused(ctx, actor, decision.value.lower(), exc, share_request_id=request_id)
         raise
@@ -70,26 +68,26 @@ async def _claim(
     session: AsyncSession,
     actor: str,
     request_id: int,
-    busy: ShareStatus,
+    decision: Decision,
     reason: str | None,
 ) -> _Claim:
-    requests = ShareRequests(session)
-    row = await _may_decide(ctx, session, actor, request_id)
+    requests, busy, action = ShareRequests(session), _BUSY[decision], decision.value.lower()
+    row = await _may_decide(ctx, session, actor, request_id, action)
     assert row.pending_request_id is not None
-    agency = await acting_as(ctx, session, row.agency_business_id)
+    agency = await acting_as(ctx, session, row.agency_business_id, action)
     fields = {"decider_slack_id": actor, "decision_reason": reason}
-    if not await transition(requests, request_id, S.PENDING, busy, **fields):
+    if not await transition(requests, request_id, ShareStatus.PENDING, busy, **fields):
         raise AlreadySettled(RequestView.of(await reread(session, request_id)))
     siblings = await session.scalars(
         select(ShareRequest.id).where(
             ShareRequest.pending_request_id == row.pending_request_id,
-            ShareRequest.status == S.PENDING.value,
+            ShareRequest.status == ShareStatus.PENDING.value,
             ShareRequest.id != request_id,
         )
     )
     claimed = [request_id]
     for sibling in siblings.all():
-        if await transition(requests, sibling, S.PENDING, busy, **fields):
+        if await transition(requests, sibling, ShareStatus.PENDING, busy, **fields):
             claimed.append(sibling)
     view = RequestView.of(await reread(session, request_id))
     return _Claim(tuple(claimed), row.pending_request_id, agency, view)
@@ -101,12 +99,12 @@ async def _failed(
     """Meta said no, or did not answer: ask Meta where the request stands before anything."""
     settled = await _status_at_meta(ctx, claim.agency.token, claim.pending_request_id)
     busy = _BUSY[decision]
-    if settled is not None and settled is not S.PENDING:
+    if settled is not None and settled is not ShareStatus.PENDING:
         # Decided elsewhere (Business Settings, expiry) before this click reached Meta.
-        outcome = await _settle(ctx, actor, claim, decision, settled, Outcome.FAILED, error)
-        return AlreadySettled(outcome.requests[0], found_at_meta=True)
+        done = await _settle(ctx, actor, claim, decision, settled, Outcome.FAILED, error)
+        return AlreadySettled(done.requests[0], found_at_meta=True)
     # Still pending (or Meta cannot say): the click did nothing; let it be tried again.
-    fields = {
+    fields: dict[str, object] = {
         "decider_slack_id": None,
         "decision_reason": None,
         "graph_error_code": error.code,
@@ -115,24 +113,36 @@ async def _failed(
         "graph_fbtrace_id": error.fbtrace_id,
     }
     uncertain = settled is None and outcome_unknown(error)
+    action, clicked, back = decision.value.lower(), claim.row.id, ShareStatus.PENDING
     async with ctx.sessions.begin() as session:
-        requests = ShareRequests(session)
-        for request_id in claim.ids:
-            await transition(requests, request_id, busy, S.PENDING, **fields)
-        await record(
-            session,
-            actor,
-            decision.value.lower(),
-            Outcome.UNKNOWN if uncertain else Outcome.FAILED,
-            pixel_id=claim.row.pixel_id,
-            business_id=claim.row.owner_business_id,
-            agency_business_id=claim.row.agency_business_id,
-            share_request_id=claim.row.id,
-            error=error,
-        )
-        view = RequestView.of(await reread(session, claim.row.id))
+        lost = await _move_all(session, actor, action, claim, busy, back, error, fields)
+        if clicked not in lost:
+            outcome = Outcome.UNKNOWN if uncertain else Outcome.FAILED
+            row = await reread(session, clicked)
+            await record(session, actor, action, outcome, **about(row), error=error)
+        view = RequestView.of(await reread(session, clicked))
+    if clicked in lost:
+        return AlreadySettled(view)
     agency = claim.agency
     return MetaFailed(error, agency.business_id, agency.name, view, uncertain=uncertain)
+
+
+async def _move_all(
+    session: AsyncSession,
+    actor: str,
+    action: str,
+    claim: _Claim,
+    busy: ShareStatus,
+    target: ShareStatus,
+    error: GraphError | None,
+    fields: dict[str, object],
+) -> list[int]:
+    """Move every claimed row; each one that had moved meanwhile is audited as a conflict."""
+    lost = await transition_all(ShareRequests(session), claim.ids, busy, target, **fields)
+    for request_id in lost:
+        row = await reread(session, request_id)
+        await record_conflict(session, actor, action, row, busy, target, error)
+    return lost
 
 
 async def _status_at_meta(ctx: Context, token: SecretStr, request_id: str) -> ShareStatus | None:
@@ -159,52 +169,51 @@ async def _settle(
     if by_meta or outcome is not Outcome.OK:
         # Decided in Meta, not by this click: nobody in Slack is named as the decider.
         fields |= {"decider_slack_id": None, "decision_reason": None}
+    action, clicked = decision.value.lower(), claim.row.id
     async with ctx.sessions.begin() as session:
-        requests = ShareRequests(session)
-        for request_id in claim.ids:
-            await transition(requests, request_id, busy, target, **fields)
-        others = [f"#{i}" for i in claim.ids[1:]]
-        await record(
-            session,
-            actor,
-            decision.value.lower(),
-            outcome,
-            pixel_id=claim.row.pixel_id,
-            business_id=claim.row.owner_business_id,
-            agency_business_id=claim.row.agency_business_id,
-            share_request_id=claim.row.id,
-            error=error,
-            detail=(f"Meta already shows it {target}" if by_meta else None)
-            or (f"together with {', '.join(others)}" if others else None),
-        )
+        lost = await _move_all(session, actor, action, claim, busy, target, error, fields)
+        won = [i for i in claim.ids if i not in lost]
+        if clicked in won:
+            others = ", ".join(f"#{i}" for i in won[1:])
+            row = await reread(session, clicked)
+            await record(
+                session,
+                actor,
+                action,
+                outcome,
+                **about(row),
+                error=error,
+                detail=(f"Meta already shows it {target}" if by_meta else None)
+                or (f"together with {others}" if others else None),
+            )
         views = [RequestView.of(await reread(session, i)) for i in claim.ids]
-    return DecisionOutcome(decision, tuple(views))
+    if clicked in lost:  # another pass settled it first: say so, as for a later click
+        raise AlreadySettled(views[0])
+    return DecisionOutcome(decision, tuple(v for v in views if v.id in won))
 
 
 async def check_decider(ctx: Context, actor: str, request_id: int) -> RequestView:
     """Whether `actor` could decide the request now (before asking for a decline reason)."""
     try:
         async with ctx.sessions() as session:
-            return RequestView.of(await _may_decide(ctx, session, actor, request_id))
+            return RequestView.of(await _may_decide(ctx, session, actor, request_id, "decline"))
     except PixelbotError as exc:
         await refused(ctx, actor, "decline", exc, share_request_id=request_id)
         raise
 
 
 async def _may_decide(
-    ctx: Context, session: AsyncSession, actor: str, request_id: int
+    ctx: Context, session: AsyncSession, actor: str, request_id: int, action: str
 ) -> ShareRequest:
     """The row, if `actor` may decide it now: an agency admin, not the requester, pending."""
     row = await ShareRequests(session).get(request_id)
     if row is None:
         raise NotFound(f"request #{request_id} does not exist")
-    agency_name = row.agency_name or row.agency_business_id
-    await require_admin(session, actor, row.agency_business_id, agency_name)
+    agency_id, agency_name = row.agency_business_id, row.agency_name or row.agency_business_id
+    await require_admin(session, actor, agency_id, agency_name, action)
     if row.requester_slack_id == actor and not ctx.allow_self_approval:
-        admins = await who_can_act(session, row.agency_business_id, agency_name)
-        raise Refused(
-            f"You asked for this share yourself, so someone else must decide it. {admins}"
-        )
-    if row.status != S.PENDING or row.pending_request_id is None:
+        admins = await admin_ids(session, agency_id)
+        raise NotAdmin(agency_id, agency_name, admins, action, own_request=True)
+    if row.status != ShareStatus.PENDING or row.pending_request_id is None:
         raise AlreadySettled(RequestView.of(row))
     return row

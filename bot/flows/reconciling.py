@@ -30,7 +30,6 @@ from bot.store.repositories import ShareRequests
 
 log = logging.getLogger(__name__)
 
-S = ShareStatus
 RECONCILER = "reconciler"  # the audit actor of changes found at Meta
 LEASE_SECONDS = 300.0
 
@@ -50,11 +49,13 @@ async def reconcile(ctx: Context, worker: str) -> ReconcileReport:
     """One pass over pending requests and active shares."""
     report = ReconcileReport()
     started = utcnow()
-    pending = ShareRequest.status == S.PENDING.value
+    pending = ShareRequest.status == ShareStatus.PENDING.value
     async for rows in leased_chunks(ctx, worker, pending, LEASE_SECONDS):
         await _check_pending(ctx, rows, report)
     # Shares this pass just saw approved at Meta need no second look.
-    active = and_(ShareRequest.status == S.ACTIVE.value, ShareRequest.updated_at < started)
+    active = and_(
+        ShareRequest.status == ShareStatus.ACTIVE.value, ShareRequest.updated_at < started
+    )
     async for rows in leased_chunks(ctx, worker, active, LEASE_SECONDS):
         await _check_active(ctx, rows, report)
     return report
@@ -114,9 +115,9 @@ async def _apply(
         report.unknown_statuses += 1
         log.warning("reconcile: request %s has unknown status %r; left pending", row.id, status)
         return
-    if target is S.PENDING:
+    if target is ShareStatus.PENDING:
         return
-    view = await settle(ctx, row.id, S.PENDING, target, f"Meta shows it {status}")
+    view = await settle(ctx, row.id, ShareStatus.PENDING, target, f"Meta shows it {status}")
     if view is not None:
         report.settled.append(view)
 
@@ -138,7 +139,13 @@ async def _check_active(ctx: Context, rows: list[ShareRequest], report: Reconcil
         for row in group:
             if row.agency_business_id in agencies:
                 continue
-            view = await settle(ctx, row.id, S.ACTIVE, S.REVOKED, "agency no longer on the pixel")
+            view = await settle(
+                ctx,
+                row.id,
+                ShareStatus.ACTIVE,
+                ShareStatus.REVOKED,
+                "agency no longer on the pixel",
+            )
             if view is not None:
                 report.revoked.append(view)
 

@@ -27,8 +27,11 @@ from bot.store.repositories import ShareRequests
 
 log = logging.getLogger(__name__)
 
-S = ShareStatus
-_DONE = {S.APPROVING: S.ACTIVE, S.DECLINING: S.DECLINED, S.CANCELLING: S.CANCELLED}
+_DONE = {
+    ShareStatus.APPROVING: ShareStatus.ACTIVE,
+    ShareStatus.DECLINING: ShareStatus.DECLINED,
+    ShareStatus.CANCELLING: ShareStatus.CANCELLED,
+}
 
 
 @dataclass
@@ -63,10 +66,10 @@ async def recover(ctx: Context, worker: str, claim_lease: float) -> RecoveryRepo
 
 
 async def _resolve(ctx: Context, row: ShareRequest, report: RecoveryReport) -> None:
-    status = S(row.status)
-    if status is S.SUBMITTING:
+    status = ShareStatus(row.status)
+    if status is ShareStatus.SUBMITTING:
         await _submitting(ctx, row, report)
-    elif status is S.REVOKING:
+    elif status is ShareStatus.REVOKING:
         await _revoking(ctx, row, report)
     else:
         await _deciding(ctx, row, status, report)
@@ -84,17 +87,19 @@ async def _deciding(
     target = from_meta(answer.request_status)
     if target is None:
         raise CannotTell(f"Meta reports an unknown status {answer.request_status!r}")
-    if target is not S.PENDING:
+    if target is not ShareStatus.PENDING:
         ours = _DONE[status] is target  # the interrupted call is what Meta applied
         why = f"recovered: Meta shows it {answer.request_status}"
         view = await settle(ctx, row.id, status, target, why, keep_decider=ours)
         _add(report.finished, view)
         return
-    if status is S.CANCELLING and await _shared_by_others(ctx, row.pending_request_id, row.id):
+    if status is ShareStatus.CANCELLING and await _shared_by_others(
+        ctx, row.pending_request_id, row.id
+    ):
         # The request still holds other pixels: whether ours left it, Meta cannot say.
         raise CannotTell("Meta still shows the request pending with other pixels in it")
     decider = row.decider_slack_id
-    view = await _move(ctx, row, status, S.PENDING, "Meta shows it pending")
+    view = await _move(ctx, row, status, ShareStatus.PENDING, "Meta shows it pending")
     _add(report.reopened, view)
     if view is not None and decider is not None:
         report.interrupted.append((view, decider))
@@ -105,12 +110,17 @@ async def _revoking(ctx: Context, row: ShareRequest, report: RecoveryReport) -> 
         owner = await acting_as(ctx, session, row.owner_business_id)
     agencies = {a.id for a in await ctx.meta.list_agencies(owner.token, row.pixel_id)}
     if row.agency_business_id in agencies:
-        _add(report.reopened, await _move(ctx, row, S.REVOKING, S.ACTIVE, "still shared"))
+        _add(
+            report.reopened,
+            await _move(ctx, row, ShareStatus.REVOKING, ShareStatus.ACTIVE, "still shared"),
+        )
     else:
         why = "recovered: the agency is no longer on the pixel"
         _add(
             report.finished,
-            await settle(ctx, row.id, S.REVOKING, S.REVOKED, why, keep_decider=True),
+            await settle(
+                ctx, row.id, ShareStatus.REVOKING, ShareStatus.REVOKED, why, keep_decider=True
+            ),
         )
 
 
@@ -124,7 +134,9 @@ async def _submitting(ctx: Context, row: ShareRequest, report: RecoveryReport) -
         why = "recovered: Meta shows the pixel shared"
         _add(
             report.finished,
-            await settle(ctx, row.id, S.SUBMITTING, S.ACTIVE, why, keep_decider=True),
+            await settle(
+                ctx, row.id, ShareStatus.SUBMITTING, ShareStatus.ACTIVE, why, keep_decider=True
+            ),
         )
         return
     pending = await ctx.meta.list_initiated_requests(
@@ -139,11 +151,16 @@ async def _submitting(ctx: Context, row: ShareRequest, report: RecoveryReport) -
         fields = {"pending_request_id": pending[0].id}
         _add(
             report.submitted,
-            await _move(ctx, row, S.SUBMITTING, S.PENDING, "found at Meta", **fields),
+            await _move(
+                ctx, row, ShareStatus.SUBMITTING, ShareStatus.PENDING, "found at Meta", **fields
+            ),
         )
         return
     fields = {"graph_error_message": "Meta has no trace of it: the share never reached Meta"}
-    _add(report.finished, await _move(ctx, row, S.SUBMITTING, S.FAILED, "not at Meta", **fields))
+    _add(
+        report.finished,
+        await _move(ctx, row, ShareStatus.SUBMITTING, ShareStatus.FAILED, "not at Meta", **fields),
+    )
 
 
 async def _shared_by_others(ctx: Context, pending_request_id: str, row_id: int) -> bool:
@@ -169,7 +186,7 @@ async def _move(
     **fields: object,
 ) -> RequestView | None:
     """A recovery move that is not a decision (back to where it was, or onwards)."""
-    if target in (S.PENDING, S.ACTIVE):
+    if target in (ShareStatus.PENDING, ShareStatus.ACTIVE):
         fields = {"decider_slack_id": None, "decision_reason": None, **fields}
     async with ctx.sessions.begin() as session:
         moved = await transition(

@@ -18,7 +18,6 @@ from bot.flows.views import RequestView
 from bot.store.models import ShareRequest
 from bot.store.repositories import Admins, ShareRequests
 
-S = ShareStatus
 EXPIRY = "expiry"  # the audit actor of local expiry
 BATCH = 200
 
@@ -43,7 +42,7 @@ async def due_reminders(ctx: Context, first_after: timedelta) -> list[Reminder]:
             await session.scalars(
                 select(ShareRequest)
                 .where(
-                    ShareRequest.status == S.PENDING.value,
+                    ShareRequest.status == ShareStatus.PENDING.value,
                     ShareRequest.slack_ts.is_not(None),
                     ShareRequest.created_at <= now - first_after,
                     or_(
@@ -63,7 +62,7 @@ async def due_reminders(ctx: Context, first_after: timedelta) -> list[Reminder]:
                 update(ShareRequest)
                 .where(
                     ShareRequest.id == row.id,
-                    ShareRequest.status == S.PENDING.value,
+                    ShareRequest.status == ShareStatus.PENDING.value,
                     ShareRequest.reminders_sent == sent,
                 )
                 .values(
@@ -86,7 +85,7 @@ async def expire_waiting(ctx: Context, after: timedelta) -> list[RequestView]:
             await session.scalars(
                 select(ShareRequest.id)
                 .where(
-                    ShareRequest.status == S.PENDING.value,
+                    ShareRequest.status == ShareStatus.PENDING.value,
                     ShareRequest.created_at <= now - after,
                 )
                 .order_by(ShareRequest.id)
@@ -104,7 +103,7 @@ async def expire_waiting(ctx: Context, after: timedelta) -> list[RequestView]:
 async def _expire(ctx: Context, request_id: int, after: timedelta) -> RequestView | None:
     async with ctx.sessions.begin() as session:
         requests = ShareRequests(session)
-        if not await transition(requests, request_id, S.PENDING, S.CANCELLING):
+        if not await transition(requests, request_id, ShareStatus.PENDING, ShareStatus.CANCELLING):
             return None  # decided meanwhile
         row = await requests.get(request_id)
         assert row is not None
@@ -121,14 +120,24 @@ async def _expire(ctx: Context, request_id: int, after: timedelta) -> RequestVie
     except GraphError as error:
         return await _back(ctx, request_id, error, "Meta refused the cancel")
     why = f"expired: waited more than {hours:g} hours"
-    return await settle(ctx, request_id, S.CANCELLING, S.CANCELLED, why, actor=EXPIRY, reason=why)
+    return await settle(
+        ctx,
+        request_id,
+        ShareStatus.CANCELLING,
+        ShareStatus.CANCELLED,
+        why,
+        actor=EXPIRY,
+        reason=why,
+    )
 
 
 async def _back(
     ctx: Context, request_id: int, error: GraphError | None, why: str
 ) -> RequestView | None:
     async with ctx.sessions.begin() as session:
-        await transition(ShareRequests(session), request_id, S.CANCELLING, S.PENDING)
+        await transition(
+            ShareRequests(session), request_id, ShareStatus.CANCELLING, ShareStatus.PENDING
+        )
         await record(
             session,
             EXPIRY,

@@ -8,21 +8,21 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import Conflict, InvalidInput, PixelbotError
+from bot.errors import InvalidInput, PixelbotError
 from bot.flows import ids
 from bot.flows.access import OwnedPixel, owned_pixel
-from bot.flows.audit import Outcome, record
+from bot.flows.audit import Outcome, about, record, record_conflict
 from bot.flows.context import Context
 from bot.flows.meta.errors import GraphError, GraphInvalidParameter, outcome_unknown
+from bot.flows.meta.types import ShareResult
 from bot.flows.meta.types import ShareStatus as MetaShare
 from bot.flows.refusals import refused
 from bot.flows.states import OPEN, ShareStatus, transition
 from bot.flows.tasks import parse_tasks
-from bot.flows.views import MetaFailed, RequestView
+from bot.flows.views import AlreadyOpen, AlreadySettled, MetaFailed, RequestView
 from bot.store.models import ShareRequest
 from bot.store.repositories import Businesses, ShareRequests
 
-S = ShareStatus
 MAX_NOTE = 1000
 NAME_LIMIT = 200
 
@@ -34,6 +34,14 @@ class ShareOutcome:
     request: RequestView
     approvals_channel: str | None  # the agency's channel, when it is registered with one
     agency_registered: bool
+
+    @property
+    def approval_channel(self) -> str | None:
+        """Where the Approve/Decline message goes: only a request waiting for the agency's
+        decision is posted, and only to a channel the agency registered."""
+        if self.request.status != ShareStatus.PENDING:
+            return None
+        return self.approvals_channel
 
 
 @dataclass(frozen=True)
@@ -71,43 +79,43 @@ async def share(
         await refused(ctx, actor, "share", exc, pixel_id=pixel_id, agency_business_id=agency_id)
         raise
     request_id = await _record_intent(ctx, actor, plan, agency_id, chosen, note)
-    owner = plan.owned.owner
     try:
-        result = await ctx.meta.share_pixel(owner.token, pixel_id, agency_id, chosen)
+        result = await ctx.meta.share_pixel(plan.owned.owner.token, pixel_id, agency_id, chosen)
     except GraphError as error:
         raise await _failed(ctx, actor, request_id, plan, error) from error
+    return await _answered(ctx, actor, request_id, plan, result, chosen)
+
+
+async def _answered(
+    ctx: Context, actor: str, request_id: int, plan: _Plan, result: ShareResult, chosen: list[str]
+) -> ShareOutcome:
+    """Record Meta's yes; a row moved meanwhile (e.g. by recovery) is a conflict, not `ok`."""
+    pending = result.status is MetaShare.PENDING
+    target = ShareStatus.PENDING if pending else ShareStatus.ACTIVE
+    fields: dict[str, object] = (
+        {"pending_request_id": result.pending_request_id}
+        if pending
+        else {"decided_at": ctx.clock()}
+    )
     async with ctx.sessions.begin() as session:
         requests = ShareRequests(session)
-        if result.status is MetaShare.PENDING:
-            await transition(
-                requests,
-                request_id,
-                S.SUBMITTING,
-                S.PENDING,
-                pending_request_id=result.pending_request_id,
-            )
-            outcome = Outcome.PENDING
-        else:
-            await transition(requests, request_id, S.SUBMITTING, S.ACTIVE, decided_at=ctx.clock())
-            outcome = Outcome.OK
+        moved = await transition(requests, request_id, ShareStatus.SUBMITTING, target, **fields)
         row = await reread(session, request_id)
-        await record(
-            session,
-            actor,
-            "share",
-            outcome,
-            pixel_id=pixel_id,
-            business_id=owner.business_id,
-            agency_business_id=agency_id,
-            share_request_id=request_id,
-            detail=f"tasks {','.join(chosen)}"
-            + (f"; Meta request {row.pending_request_id}" if row.pending_request_id else ""),
-        )
-        return ShareOutcome(RequestView.of(row), plan.approvals_channel, plan.agency_registered)
+        if not moved:
+            await record_conflict(session, actor, "share", row, ShareStatus.SUBMITTING, target)
+        else:
+            meta = f"; Meta request {row.pending_request_id}" if row.pending_request_id else ""
+            outcome = Outcome.PENDING if pending else Outcome.OK
+            detail = f"tasks {','.join(chosen)}{meta}"
+            await record(session, actor, "share", outcome, **about(row), detail=detail)
+        view = RequestView.of(row)
+    if not moved:
+        raise AlreadySettled(view)
+    return ShareOutcome(view, plan.approvals_channel, plan.agency_registered)
 
 
 async def _plan(ctx: Context, actor: str, pixel_id: str, agency_id: str) -> _Plan:
-    owned = await owned_pixel(ctx, actor, pixel_id)
+    owned = await owned_pixel(ctx, actor, pixel_id, "share")
     if agency_id == owned.owner.business_id:
         raise InvalidInput(f"{owned.owner.name} owns pixel {pixel_id}; it cannot share with itself")
     async with ctx.sessions() as session:
@@ -121,10 +129,7 @@ async def _plan(ctx: Context, actor: str, pixel_id: str, agency_id: str) -> _Pla
             .limit(1)
         )
         if open_row is not None:
-            raise Conflict(
-                f"pixel {pixel_id} already has request #{open_row.id} to business {agency_id} "
-                f"({open_row.status}); `/pixel unshare {pixel_id} {agency_id}` cancels it"
-            )
+            raise AlreadyOpen(pixel_id, agency_id, open_row.id, open_row.status)
         agency = await Businesses(session).get(agency_id)
     if agency is not None:
         return _Plan(owned, agency.name, agency.approvals_channel, True)
@@ -153,7 +158,7 @@ async def _record_intent(
                 owner_business_id=owner.business_id,
                 agency_business_id=agency_id,
                 permitted_tasks=tasks,
-                status=S.SUBMITTING.value,
+                status=ShareStatus.SUBMITTING.value,
                 requester_slack_id=actor,
                 note=note,
                 pixel_name=(pixel.name or None) and pixel.name[:NAME_LIMIT],
@@ -166,7 +171,7 @@ async def _record_intent(
 
 async def _failed(
     ctx: Context, actor: str, request_id: int, plan: _Plan, error: GraphError
-) -> MetaFailed:
+) -> PixelbotError:
     """Record Meta's refusal; without an answer the row stays `submitting` to be checked."""
     uncertain = outcome_unknown(error)
     fields = {
@@ -175,26 +180,24 @@ async def _failed(
         "graph_error_message": error.user_message[:2000],
         "graph_fbtrace_id": error.fbtrace_id,
     }
-    owner = plan.owned.owner
+    submitting = ShareStatus.SUBMITTING
+    target = submitting if uncertain else ShareStatus.FAILED
     async with ctx.sessions.begin() as session:
         requests = ShareRequests(session)
-        if uncertain:
-            await requests.move(request_id, S.SUBMITTING.value, S.SUBMITTING.value, **fields)
+        if uncertain:  # the row keeps its state, so the table has no move to check
+            moved = await requests.move(request_id, submitting.value, submitting.value, **fields)
         else:
-            await transition(requests, request_id, S.SUBMITTING, S.FAILED, **fields)
+            moved = await transition(requests, request_id, submitting, target, **fields)
         row = await reread(session, request_id)
-        await record(
-            session,
-            actor,
-            "share",
-            Outcome.UNKNOWN if uncertain else Outcome.FAILED,
-            pixel_id=row.pixel_id,
-            business_id=owner.business_id,
-            agency_business_id=row.agency_business_id,
-            share_request_id=request_id,
-            error=error,
-        )
+        if not moved:
+            await record_conflict(session, actor, "share", row, submitting, target, error)
+        else:
+            outcome = Outcome.UNKNOWN if uncertain else Outcome.FAILED
+            await record(session, actor, "share", outcome, **about(row), error=error)
         view = RequestView.of(row)
+    if not moved:
+        return AlreadySettled(view)
+    owner = plan.owned.owner
     return MetaFailed(error, owner.business_id, owner.name, view, uncertain=uncertain)
 
 

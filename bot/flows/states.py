@@ -6,6 +6,7 @@ crash the rows show exactly what was under way.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -31,30 +32,51 @@ class ShareStatus(StrEnum):
     REVOKED = "revoked"
 
 
-S = ShareStatus
-
 # Meta may have settled a request by itself (Business Settings, expiry) while we were
 # acting, so every in-flight state may also land on what Meta reports.
-_SETTLED_AT_META = frozenset({S.ACTIVE, S.DECLINED, S.EXPIRED, S.CANCELLED})
+_SETTLED_AT_META = frozenset(
+    {ShareStatus.ACTIVE, ShareStatus.DECLINED, ShareStatus.EXPIRED, ShareStatus.CANCELLED}
+)
 
 TRANSITIONS: dict[ShareStatus, frozenset[ShareStatus]] = {
-    S.SUBMITTING: frozenset({S.PENDING, S.ACTIVE, S.FAILED}),
-    S.PENDING: frozenset({S.APPROVING, S.DECLINING, S.CANCELLING}) | _SETTLED_AT_META,
-    S.APPROVING: frozenset({S.PENDING}) | _SETTLED_AT_META,
-    S.DECLINING: frozenset({S.PENDING}) | _SETTLED_AT_META,
-    S.CANCELLING: frozenset({S.PENDING}) | _SETTLED_AT_META,
-    S.ACTIVE: frozenset({S.REVOKING, S.REVOKED}),
-    S.REVOKING: frozenset({S.ACTIVE, S.REVOKED}),
-    S.DECLINED: frozenset(),
-    S.CANCELLED: frozenset(),
-    S.EXPIRED: frozenset(),
-    S.FAILED: frozenset(),
-    S.REVOKED: frozenset(),
+    ShareStatus.SUBMITTING: frozenset(
+        {ShareStatus.PENDING, ShareStatus.ACTIVE, ShareStatus.FAILED}
+    ),
+    ShareStatus.PENDING: frozenset(
+        {ShareStatus.APPROVING, ShareStatus.DECLINING, ShareStatus.CANCELLING}
+    )
+    | _SETTLED_AT_META,
+    ShareStatus.APPROVING: frozenset({ShareStatus.PENDING}) | _SETTLED_AT_META,
+    ShareStatus.DECLINING: frozenset({ShareStatus.PENDING}) | _SETTLED_AT_META,
+    ShareStatus.CANCELLING: frozenset({ShareStatus.PENDING}) | _SETTLED_AT_META,
+    ShareStatus.ACTIVE: frozenset({ShareStatus.REVOKING, ShareStatus.REVOKED}),
+    ShareStatus.REVOKING: frozenset({ShareStatus.ACTIVE, ShareStatus.REVOKED}),
+    ShareStatus.DECLINED: frozenset(),
+    ShareStatus.CANCELLED: frozenset(),
+    ShareStatus.EXPIRED: frozenset(),
+    ShareStatus.FAILED: frozenset(),
+    ShareStatus.REVOKED: frozenset(),
 }
 
-IN_FLIGHT = frozenset({S.SUBMITTING, S.APPROVING, S.DECLINING, S.CANCELLING, S.REVOKING})
+IN_FLIGHT = frozenset(
+    {
+        ShareStatus.SUBMITTING,
+        ShareStatus.APPROVING,
+        ShareStatus.DECLINING,
+        ShareStatus.CANCELLING,
+        ShareStatus.REVOKING,
+    }
+)
 # A request for the same pixel and agency in one of these blocks a new share.
-OPEN = frozenset({S.SUBMITTING, S.PENDING, S.APPROVING, S.DECLINING, S.CANCELLING})
+OPEN = frozenset(
+    {
+        ShareStatus.SUBMITTING,
+        ShareStatus.PENDING,
+        ShareStatus.APPROVING,
+        ShareStatus.DECLINING,
+        ShareStatus.CANCELLING,
+    }
+)
 FINAL = frozenset(status for status, targets in TRANSITIONS.items() if not targets)
 
 
@@ -88,13 +110,28 @@ async def transition(
     return await requests.move(request_id, current.value, target.value, **fields)
 
 
+async def transition_all(
+    requests: ShareRequests,
+    request_ids: Sequence[int],
+    current: ShareStatus,
+    target: ShareStatus,
+    **fields: Any,
+) -> list[int]:
+    """Apply one move to each row; the ids of those that were no longer `current` (lost)."""
+    lost = []
+    for request_id in request_ids:
+        if not await transition(requests, request_id, current, target, **fields):
+            lost.append(request_id)
+    return lost
+
+
 # graph-api.md §1.4: what each `request_status` of a sharing request means for our row.
 _META_FINAL = {
-    "DECLINE": S.DECLINED,
-    "MMA_DIRECT_ASSETS_DECLINED": S.DECLINED,
-    "EXPIRED": S.EXPIRED,
-    "MMA_DIRECT_ASSETS_EXPIRED": S.EXPIRED,
-    "CANCELED": S.CANCELLED,
+    "DECLINE": ShareStatus.DECLINED,
+    "MMA_DIRECT_ASSETS_DECLINED": ShareStatus.DECLINED,
+    "EXPIRED": ShareStatus.EXPIRED,
+    "MMA_DIRECT_ASSETS_EXPIRED": ShareStatus.EXPIRED,
+    "CANCELED": ShareStatus.CANCELLED,
 }
 
 
@@ -102,7 +139,7 @@ def from_meta(request_status: str) -> ShareStatus | None:
     """Our state for Meta's `request_status`; None for a value we do not know (never guess)."""
     value = request_status.upper()
     if value in PENDING_STATUSES:
-        return S.PENDING
+        return ShareStatus.PENDING
     if value in APPROVED_STATUSES:
-        return S.ACTIVE
+        return ShareStatus.ACTIVE
     return _META_FINAL.get(value)

@@ -24,9 +24,11 @@ from bot.flows.views import MetaFailed, RequestView
 from bot.store.models import ShareRequest
 from bot.store.repositories import Businesses, ShareRequests
 
-S = ShareStatus
 # What each kind of row becomes while the DELETE is under way, and after it.
-_MOVES = {S.PENDING: (S.CANCELLING, S.CANCELLED), S.ACTIVE: (S.REVOKING, S.REVOKED)}
+_MOVES = {
+    ShareStatus.PENDING: (ShareStatus.CANCELLING, ShareStatus.CANCELLED),
+    ShareStatus.ACTIVE: (ShareStatus.REVOKING, ShareStatus.REVOKED),
+}
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ async def plan_unshare(ctx: Context, actor: str, pixel_id: str, agency_id: str) 
     try:
         ids.meta_id(pixel_id, "PIXEL_ID")
         ids.meta_id(agency_id, "AGENCY_BUSINESS_ID")
-        owned = await owned_pixel(ctx, actor, pixel_id)
+        owned = await owned_pixel(ctx, actor, pixel_id, "unshare")
         async with ctx.sessions() as session:
             rows = await _rows(session, pixel_id, agency_id)
             agency = await Businesses(session).get(agency_id)
@@ -67,7 +69,7 @@ async def plan_unshare(ctx: Context, actor: str, pixel_id: str, agency_id: str) 
         await refused(ctx, actor, "unshare", exc, pixel_id=pixel_id, agency_business_id=agency_id)
         raise
     listed = agencies.get(agency_id)
-    pending = next((r for r in rows if r.status == S.PENDING), None)
+    pending = next((r for r in rows if r.status == ShareStatus.PENDING), None)
     if listed is None and pending is None:
         nothing = NotFound(
             f"pixel {pixel_id} is not shared with business {agency_id}, "
@@ -92,7 +94,9 @@ async def plan_unshare(ctx: Context, actor: str, pixel_id: str, agency_id: str) 
 async def unshare(ctx: Context, actor: str, pixel_id: str, agency_id: str) -> UnshareOutcome:
     """Confirmed: claim the open rows, DELETE at Meta, record the outcome."""
     try:
-        owned = await owned_pixel(ctx, actor, pixel_id)  # read from Meta before the claim
+        owned = await owned_pixel(
+            ctx, actor, pixel_id, "unshare"
+        )  # read from Meta before the claim
         async with ctx.sessions.begin() as session:
             claimed = await _claim(session, pixel_id, agency_id, actor)
             agency = await Businesses(session).get(agency_id)
@@ -154,7 +158,7 @@ async def _claim(
 ) -> list[tuple[int, ShareStatus]]:
     requests, claimed = ShareRequests(session), []
     for row in await _rows(session, pixel_id, agency_id):
-        was = S(row.status)
+        was = ShareStatus(row.status)
         if await transition(requests, row.id, was, _MOVES[was][0], decider_slack_id=actor):
             claimed.append((row.id, was))
     return claimed

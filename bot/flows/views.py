@@ -90,6 +90,19 @@ class MetaFailed(PixelbotError):
         self.uncertain = uncertain
 
 
+class AlreadyOpen(Conflict):
+    """A new share would duplicate an open request for the same pixel and agency."""
+
+    def __init__(self, pixel_id: str, agency_id: str, request_id: int, status: str) -> None:
+        super().__init__(
+            f"pixel {pixel_id} already has request #{request_id} to business {agency_id} ({status})"
+        )
+        self.pixel_id = pixel_id
+        self.agency_id = agency_id
+        self.request_id = request_id
+        self.status = status
+
+
 class AlreadySettled(Conflict):
     """Someone (another click, another admin, Meta) moved the request first."""
 

@@ -13,10 +13,11 @@ from bot.flows import ids, looking, unsharing
 from bot.flows.meta.types import Decision
 from bot.flows.views import AlreadySettled
 from bot.slack.blocks import in_sandbox
+from bot.slack.delivery import decide_and_announce
 from bot.slack.forms import request_id
 from bot.slack.ids import Action
 from bot.slack.look_blocks import history_message
-from bot.slack.modals import decide_and_announce, open_decline_modal
+from bot.slack.modals import open_decline_modal
 from bot.slack.notify import announce, refresh
 from bot.slack.request_blocks import unshare_done_message
 from bot.slack.services import Services

@@ -8,9 +8,10 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.flows import accounts, looking, sharing, unsharing
+from bot.flows import accounts, looking, unsharing
 from bot.slack import parsing
 from bot.slack.blocks import Message, help_message, in_sandbox, usage_message
+from bot.slack.delivery import share_and_post
 from bot.slack.ids import COMMAND
 from bot.slack.look_blocks import (
     accounts_message,
@@ -21,8 +22,7 @@ from bot.slack.look_blocks import (
     pending_message,
 )
 from bot.slack.modals import open_share_modal
-from bot.slack.notify import post_approval
-from bot.slack.request_blocks import share_result_message, unshare_confirm_message
+from bot.slack.request_blocks import unshare_confirm_message
 from bot.slack.services import Services
 from bot.slack.times import now
 
@@ -50,13 +50,9 @@ async def _share(
 ) -> None:
     assert cmd.pixel_id is not None
     assert cmd.agency_id is not None
-    outcome = await sharing.share(services.flows, user, cmd.pixel_id, cmd.agency_id, cmd.tasks)
-    posted = None
-    if outcome.request.status == "pending" and outcome.approvals_channel:
-        posted = await post_approval(
-            client, services.flows, outcome.request, outcome.approvals_channel
-        )
-    await reply(share_result_message(outcome, posted))
+    await reply(
+        await share_and_post(services, client, user, cmd.pixel_id, cmd.agency_id, cmd.tasks)
+    )
 
 
 async def _unshare(

@@ -10,8 +10,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import Conflict, NotFound, PixelbotError
-from bot.flows.access import NotConnected, Refused
+from bot.errors import PixelbotError
 from bot.flows.views import AlreadySettled, MetaFailed
 from bot.slack.blocks import Message, unexpected_error_message, usage_message
 from bot.slack.replies import DirectMessage
@@ -29,7 +28,7 @@ def new_error_id() -> str:
 def message_for(error: BaseException) -> Message:
     """What the user reads for `error`; unexpected ones are logged with their traceback."""
     # Imported here: the builders import this package's blocks, which must not import back.
-    from bot.slack.problem_blocks import meta_failed_message, refusal_message
+    from bot.slack.problem_blocks import meta_failed_message, refusal_for
     from bot.slack.request_blocks import already_settled_message
 
     if isinstance(error, MetaFailed):
@@ -37,9 +36,10 @@ def message_for(error: BaseException) -> Message:
         return meta_failed_message(error)
     if isinstance(error, AlreadySettled):
         return already_settled_message(error.request)
-    if isinstance(error, Refused | NotConnected | NotFound | Conflict):
-        return refusal_message(str(error))
     if isinstance(error, PixelbotError):
+        refusal = refusal_for(error)
+        if refusal is not None:
+            return refusal
         return usage_message(str(error), getattr(error, "subcommand", None))
     error_id = new_error_id()
     log.error("unexpected error %s", error_id, exc_info=error, extra={"error_id": error_id})

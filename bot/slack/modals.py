@@ -9,14 +9,13 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.flows import deciding, looking, sharing
+from bot.flows import deciding, looking
 from bot.flows.meta.types import Decision
 from bot.slack import forms
+from bot.slack.delivery import decide_and_announce, share_and_post
 from bot.slack.ids import Callback
-from bot.slack.notify import announce, post_approval
 from bot.slack.parsing import UsageError
 from bot.slack.replies import DirectMessage
-from bot.slack.request_blocks import share_result_message
 from bot.slack.services import Services
 from bot.slack.view_blocks import decline_modal, share_modal
 
@@ -57,29 +56,10 @@ async def open_decline_modal(
 async def _share(
     services: Services, client: AsyncWebClient, user: str, form: forms.ShareForm
 ) -> None:
-    outcome = await sharing.share(
-        services.flows, user, form.pixel_id, form.agency_id, form.tasks, form.note
+    message = await share_and_post(
+        services, client, user, form.pixel_id, form.agency_id, form.tasks, form.note
     )
-    posted = None
-    if outcome.request.status == "pending" and outcome.approvals_channel:
-        posted = await post_approval(
-            client, services.flows, outcome.request, outcome.approvals_channel
-        )
-    message = share_result_message(outcome, posted)
     await DirectMessage(client, user)(**message.as_kwargs())
-
-
-async def decide_and_announce(
-    services: Services,
-    client: AsyncWebClient,
-    user: str,
-    request_id: int,
-    decision: Decision,
-    reason: str | None = None,
-) -> None:
-    """Decide at Meta, then tell the channel, the thread and the requester."""
-    outcome = await deciding.decide(services.flows, user, request_id, decision, reason)
-    await announce(client, outcome.requests, user)
 
 
 def register(app: AsyncApp, services: Services) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
-import re
 
 from slack_sdk.models.blocks import Block
 
+from bot.errors import Conflict, NotFound, PixelbotError
+from bot.flows.access import NoBusiness, NotAdmin, NotConnected, Refused
+from bot.flows.accounts import NoPixelAccess
 from bot.flows.meta.errors import (
     GraphAuthError,
     GraphBlocked,
@@ -15,9 +17,9 @@ from bot.flows.meta.errors import (
     GraphRateLimited,
     GraphTransientError,
 )
-from bot.flows.views import MetaFailed
-from bot.slack.block_parts import user_text
-from bot.slack.blocks import Message, _context, _section, escape
+from bot.flows.views import AlreadyOpen, MetaFailed
+from bot.slack.block_parts import person, user_text
+from bot.slack.blocks import Message, _context, _section, escape, usage_message
 
 META_TEXT_LIMIT = 1000
 UNCERTAIN = (
@@ -92,12 +94,51 @@ def meta_failed_message(failure: MetaFailed) -> Message:
     return Message(text=text, blocks=blocks)
 
 
-# The only markup our refusal sentences carry: mentions of the admins who can act.
-_MENTION = re.compile(r"&lt;@([UW][A-Z0-9]{2,20})&gt;")
-
-
 def refusal_message(text: str) -> Message:
-    """pixelbot said no. The sentence may quote names from Meta, so it is escaped; only the
-    admin mentions we wrote are made live again."""
-    line = ":no_entry_sign: " + _MENTION.sub(r"<@\1>", escape(text))
+    """pixelbot said no. The sentence may quote names from Meta, so all of it is escaped."""
+    return _refusal(escape(text))
+
+
+def _refusal(markdown: str) -> Message:
+    line = f":no_entry_sign: {markdown}"
     return Message(text=line, blocks=[_section(line)])
+
+
+def not_admin_message(refusal: NotAdmin) -> Message:
+    """Who may do it instead: the admins as live mentions, or how an operator adds one."""
+    name, ident = escape(refusal.business_name), escape(refusal.business_id)
+    if refusal.admins:
+        mentions = ", ".join(person(admin) for admin in refusal.admins)
+        who = f"Only admins of {name} ({ident}) can do that: {mentions}."
+    else:
+        who = (
+            f"{name} ({ident}) has no admins in pixelbot yet; an operator can add one "
+            f"with `pixelbot admin grant USER_ID {ident}`."
+        )
+    if refusal.own_request:
+        who = f"You asked for this share yourself, so someone else must decide it. {who}"
+    return _refusal(who)
+
+
+def refusal_for(error: PixelbotError) -> Message | None:
+    """The Slack words for a refusal that carries data; None when `error` is not one."""
+    if isinstance(error, NotAdmin):
+        return not_admin_message(error)
+    if isinstance(error, NoBusiness):
+        return _refusal(
+            "You are not an admin of any business connected to pixelbot; ask an operator to "
+            f"run `pixelbot admin grant {escape(error.user)} BUSINESS_ID`."
+        )
+    if isinstance(error, NotConnected) and error.pixel_id is None:
+        return _refusal(
+            f"{escape(str(error))}; an operator can add it with `pixelbot business add`"
+        )
+    if isinstance(error, AlreadyOpen):
+        command = f"/pixel unshare {error.pixel_id} {error.agency_id}"
+        return _refusal(f"{escape(str(error))}; `{escape(command)}` cancels it")
+    if isinstance(error, NoPixelAccess):
+        command = f"/pixel share {error.pixel_id} {error.business_id} ADVERTISE"
+        return usage_message(f"{error} Share the pixel first: `{command}`", None)
+    if isinstance(error, Refused | NotConnected | NotFound | Conflict):
+        return refusal_message(str(error))
+    return None

@@ -36,7 +36,6 @@ __all__ = [
     "unshare_done_message",
 ]
 
-S = ShareStatus
 CONFIRM_TEXT_LIMIT = 300
 
 
@@ -145,9 +144,14 @@ def already_settled_message(req: RequestView) -> Message:
     status, text = request_status(req), phrase(req)
     if status in IN_FLIGHT:
         what = f"is {text} right now"
-    elif status in (S.ACTIVE, S.DECLINED, S.CANCELLED, S.EXPIRED):
+    elif status in (
+        ShareStatus.ACTIVE,
+        ShareStatus.DECLINED,
+        ShareStatus.CANCELLED,
+        ShareStatus.EXPIRED,
+    ):
         what = f"was already {text}"
-    elif status is S.PENDING:
+    elif status is ShareStatus.PENDING:
         what = "is still waiting for a decision"
     else:
         what = f"was already settled: {text}"
@@ -159,12 +163,12 @@ def share_result_message(outcome: ShareOutcome, posted_to: str | None) -> Messag
     """Tell the requester what Meta did with the share, and who must act next."""
     req = outcome.request
     agency, meta = _agency(req), f"`{user_text(req.pending_request_id or '?', 100)}`"
-    if request_status(req) is S.ACTIVE:
+    if request_status(req) is ShareStatus.ACTIVE:
         text = (
             f":white_check_mark: Pixel {_pixel(req)} is now shared with {agency} "
             f"for {_tasks(req.tasks)}."
         )
-    elif request_status(req) is not S.PENDING:
+    elif request_status(req) is not ShareStatus.PENDING:
         text = status_line(req)
     elif posted_to:
         text = (
@@ -225,13 +229,13 @@ def unshare_done_message(outcome: UnshareOutcome, plan_name: str | None = None) 
     agency = named(agency_name, outcome.agency_id)
     lines = []
     for req in outcome.requests:
-        if request_status(req) is S.CANCELLED:
+        if request_status(req) is ShareStatus.CANCELLED:
             lines.append(f":heavy_minus_sign: Cancelled pending request #{req.id}.")
-        elif request_status(req) is S.REVOKED:
+        elif request_status(req) is ShareStatus.REVOKED:
             lines.append(f":heavy_minus_sign: Removed the access of {agency} (request #{req.id}).")
         else:
             lines.append(f"Request #{req.id}: {status_line(req)}")
-    if not any(request_status(r) is S.REVOKED for r in outcome.requests):
+    if not any(request_status(r) is ShareStatus.REVOKED for r in outcome.requests):
         none = "" if outcome.requests else " pixelbot had no request on record for it."
         lines.append(f":white_check_mark: {agency} has no access to it at Meta now.{none}")
     text = f"Pixel {pixel} and {agency}:\n" + "\n".join(lines)

@@ -8,30 +8,29 @@ from bot.flows.states import IN_FLIGHT, ShareStatus
 from bot.flows.views import RequestView
 from bot.slack.block_parts import named, person, slack_time, user_text
 
-S = ShareStatus
 TEXT_LIMIT = 1000  # notes and reasons are stored at most this long
 _BUSY = {
-    S.SUBMITTING: "sent to Meta",
-    S.APPROVING: "approved",
-    S.DECLINING: "declined",
-    S.CANCELLING: "cancelled",
-    S.REVOKING: "removed",
+    ShareStatus.SUBMITTING: "sent to Meta",
+    ShareStatus.APPROVING: "approved",
+    ShareStatus.DECLINING: "declined",
+    ShareStatus.CANCELLING: "cancelled",
+    ShareStatus.REVOKING: "removed",
 }
 _EMOJI = {
-    S.ACTIVE: ":white_check_mark:",
-    S.DECLINED: ":no_entry:",
-    S.CANCELLED: ":heavy_minus_sign:",
-    S.EXPIRED: ":hourglass:",
-    S.REVOKED: ":heavy_minus_sign:",
-    S.FAILED: ":x:",
-    S.PENDING: ":hourglass_flowing_sand:",
+    ShareStatus.ACTIVE: ":white_check_mark:",
+    ShareStatus.DECLINED: ":no_entry:",
+    ShareStatus.CANCELLED: ":heavy_minus_sign:",
+    ShareStatus.EXPIRED: ":hourglass:",
+    ShareStatus.REVOKED: ":heavy_minus_sign:",
+    ShareStatus.FAILED: ":x:",
+    ShareStatus.PENDING: ":hourglass_flowing_sand:",
 }
 
 
 def request_status(req: RequestView) -> ShareStatus | None:
     """The request's status as our enum; None for a value this version does not know."""
     try:
-        return S(req.status)
+        return ShareStatus(req.status)
     except ValueError:
         return None
 
@@ -44,23 +43,23 @@ def phrase(req: RequestView) -> str:
     """What became of the request, lower case, to follow "Request #N was already"."""
     status, at = request_status(req), _at(req.decided_at)
     by = f" by {person(req.decider)}" if req.decider else ""
-    if status is S.ACTIVE:
+    if status is ShareStatus.ACTIVE:
         if req.decider:
             return f"approved{by}{at}"
         if req.pending_request_id:
             return f"approved in Meta Business Settings{at}"
         return f"shared at once (Meta asked for no approval){at}"
-    if status is S.DECLINED:
+    if status is ShareStatus.DECLINED:
         return f"declined{by}{at}" if by else f"declined in Meta Business Settings{at}"
-    if status is S.CANCELLED:
+    if status is ShareStatus.CANCELLED:
         return f"cancelled{by} (the owner withdrew it)" if by else f"cancelled in Meta{at}"
-    if status is S.EXPIRED:
+    if status is ShareStatus.EXPIRED:
         return "expired at Meta before anyone decided"
-    if status is S.REVOKED:
+    if status is ShareStatus.REVOKED:
         return f"access removed{by}{at}"
-    if status is S.FAILED:
+    if status is ShareStatus.FAILED:
         return f"Meta refused: {user_text(req.error_message or 'no reason given', TEXT_LIMIT)}"
-    if status is S.PENDING:
+    if status is ShareStatus.PENDING:
         return f"waiting for an admin of {named(req.agency_name, req.agency_business_id)}"
     if status in _BUSY:
         return f"being {_BUSY[status]}{by}"

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from slack_sdk.models.views import View
 
+from bot.flows.access import NotAdmin
 from bot.flows.accounts import SEPTEMBER_2024, LinkReport
 from bot.flows.looking import HistoryEvent, HistoryPage, PixelInfo, Waiting
 from bot.flows.meta.errors import (
@@ -34,7 +35,7 @@ from bot.slack.look_blocks import (
     link_report_message,
     pending_message,
 )
-from bot.slack.problem_blocks import meta_failed_message, refusal_message
+from bot.slack.problem_blocks import meta_failed_message, not_admin_message, refusal_message
 from bot.slack.request_blocks import (
     already_settled_message,
     approval_message,
@@ -315,8 +316,18 @@ def test_rate_limit_says_minutes_and_uncertain_says_retry_is_safe() -> None:
     assert blocks_of(uncertain, "context") == []
 
 
-def test_refusal_keeps_mentions_clickable() -> None:
-    assert refusal_message("<@U0ADM1> owns it").text == ":no_entry_sign: <@U0ADM1> owns it"
+def test_refusal_text_is_inert_and_only_the_admins_are_mentioned() -> None:
+    # The domain hands over admins as ids; only the builder writes mentions, so text that
+    # merely looks like one (a name from Meta) stays inert.
+    assert refusal_message("<@U0ADM1> owns it").text == ":no_entry_sign: &lt;@U0ADM1&gt; owns it"
+    refusal = NotAdmin("555", "<@U0EVIL> & Co", ["U0ADM1", "U0ADM2"], "share")
+    assert not_admin_message(refusal).text == (
+        ":no_entry_sign: Only admins of &lt;@U0EVIL&gt; &amp; Co (555) can do that: "
+        "<@U0ADM1>, <@U0ADM2>."
+    )
+    nobody = not_admin_message(NotAdmin("555", "Co", [], "approve", own_request=True)).text
+    assert nobody.startswith(":no_entry_sign: You asked for this share yourself")
+    assert "`pixelbot admin grant USER_ID 555`" in nobody and "<@" not in nobody
 
 
 def link_report(n: int, refused: int = 0, unlink: bool = False) -> LinkReport:
