@@ -173,9 +173,10 @@ async def _settle(
     async with ctx.sessions.begin() as session:
         lost = await _move_all(session, actor, action, claim, busy, target, error, fields)
         won = [i for i in claim.ids if i not in lost]
-        if clicked in won:
-            others = ", ".join(f"#{i}" for i in won[1:])
-            row = await reread(session, clicked)
+        if won:  # audited even when the clicked row lost: the others did move
+            lead = clicked if clicked in won else won[0]
+            others = ", ".join(f"#{i}" for i in won if i != lead)
+            row = await reread(session, lead)
             await record(
                 session,
                 actor,
