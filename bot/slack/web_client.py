@@ -16,7 +16,11 @@ from urllib.parse import urlsplit
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
-from slack_sdk.http_retry.builtin_async_handlers import async_default_handlers
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+    async_default_handlers,
+)
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -27,12 +31,25 @@ from bot import metrics
 log = logging.getLogger(__name__)
 
 
+# Slack asks a client it rate-limits to wait Retry-After seconds; a few waits ride out a
+# burst. A 500/503 is retried twice with backoff (slack_sdk's own handler): Slack documents
+# these as transient.
+RATE_LIMIT_RETRIES = 3
+SERVER_ERROR_RETRIES = 2
+
+
 def web_client(token: str, base_url: str) -> AsyncWebClient:
-    """A Web API client for SLACK_API_URL whose every call is counted in the metrics."""
+    """A Web API client for SLACK_API_URL: every attempt counted in the metrics; connection
+    errors, rate limits (honouring Retry-After) and Slack's server errors retried."""
     return AsyncWebClient(
         token=token,
         base_url=base_url,
-        retry_handlers=[CallCounter(), *async_default_handlers()],
+        retry_handlers=[
+            CallCounter(),
+            *async_default_handlers(),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            AsyncServerErrorRetryHandler(max_retry_count=SERVER_ERROR_RETRIES),
+        ],
     )
 
 

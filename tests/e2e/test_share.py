@@ -170,3 +170,18 @@ async def test_no_database_connection_is_held_while_meta_answers(bot: Bot) -> No
     await bot.click(Action.UNSHARE_CONFIRM, f"{WEBSITE}:{NOVA}", OWNER)
     assert len(bot.pool.held) > 10  # Meta was asked, many times
     assert set(bot.pool.held) == {0}
+
+
+async def test_the_approval_message_survives_slack_rate_limiting_and_a_500(bot: Bot) -> None:
+    bot.slack.outage("chat.postMessage", 429, 500)
+    reply = await bot.command(f"share {WEBSITE} {NOVA} ANALYZE", user=OWNER)
+    [row] = await bot.requests()
+    assert f"<#{NOVA_CHANNEL}>" in reply.text
+    # Three attempts reached Slack: the same card, refused twice, accepted the third time.
+    first, second, accepted = approval_posts(bot)
+    assert first == second == accepted
+    assert buttons(blocks_of(accepted)) == {
+        Action.APPROVE: str(row.id),
+        Action.DECLINE: str(row.id),
+    }
+    assert row.slack_ts  # the accepted post's ts, so the card can be edited later

@@ -39,6 +39,9 @@ class FakeSlack:
     webhooks: list[dict[str, Any]] = field(default_factory=list)
     hooks: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     failures: dict[str, str] = field(default_factory=dict)
+    # The next answers of a method, before it works again: 429 (rate limited, with
+    # Retry-After), 500 or 503, as Slack sends them; see `outage`.
+    outages: dict[str, list[int]] = field(default_factory=dict)
     # conversations.info answers from here by id, e.g. {"C0APPR": {"name": "approvals",
     # "is_member": True}}; an id not in it is channel_not_found, as Slack says.
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -89,11 +92,17 @@ class FakeSlack:
         expected = APP_TOKEN if method == "apps.connections.open" else BOT_TOKEN
         if token != expected:
             return web.json_response({"ok": False, "error": "invalid_auth"})
+        if self.outages.get(method):
+            return _outage(self.outages[method].pop(0))
         if method in self.failures:
             return web.json_response(self._failure(method, self.failures[method]))
         if method == "conversations.info" and params.get("channel") not in self.channels:
             return web.json_response({"ok": False, "error": "channel_not_found"})
         return web.json_response({"ok": True, **self._answer(method, params)})
+
+    def outage(self, method: str, *statuses: int) -> None:
+        """Answer the next calls of `method` with these HTTP statuses, then normally again."""
+        self.outages.setdefault(method, []).extend(statuses)
 
     def _failure(self, method: str, error: str) -> dict[str, Any]:
         body: dict[str, Any] = {"ok": False, "error": error}
@@ -156,3 +165,10 @@ async def _params(request: web.Request) -> dict[str, Any]:
         return dict(body) if isinstance(body, dict) else {}
     form = await request.post()
     return {k: str(v) for k, v in form.items()}
+
+
+def _outage(status: int) -> web.Response:
+    if status == 429:  # Slack's rate limit: an HTTP 429 with the seconds to wait
+        body = {"ok": False, "error": "ratelimited"}
+        return web.json_response(body, status=429, headers={"Retry-After": "0"})
+    return web.Response(status=status, text="Slack is having trouble")
