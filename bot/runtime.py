@@ -67,11 +67,7 @@ def _graph_client(settings: Settings, sandbox: Sandbox | None) -> GraphClient:
     """The process's one Graph client: Meta at GRAPH_API_URL, or `sandbox` in-process."""
     if sandbox is not None:
         return sandbox_graph_client(sandbox, settings.graph_api_version)
-    return GraphClient(
-        base_url=settings.graph_api_url,
-        version=settings.graph_api_version,
-        app_secret=settings.meta_app_secret,
-    )
+    return GraphClient.for_settings(settings)
 
 
 def _self_approval(settings: Settings, options: ServeOptions) -> bool:

@@ -180,11 +180,7 @@ async def reconcile_once(settings: Settings) -> UpkeepReport:
     """`pixelbot reconcile`: one pass against the configured database, Meta and Slack."""
     settings.require("slack_bot_token", "pixelbot_secret_key")
     engine = create_engine(settings.database_url)
-    graph = GraphClient(
-        base_url=settings.graph_api_url,
-        version=settings.graph_api_version,
-        app_secret=settings.meta_app_secret,
-    )
+    graph = GraphClient.for_settings(settings)
     client = web_client(settings.secret("slack_bot_token"), settings.slack_api_url)
     box = TokenBox(SecretStr(settings.secret("pixelbot_secret_key")))
     ctx = Context(session_factory(engine), graph, box)

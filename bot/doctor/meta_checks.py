@@ -34,12 +34,7 @@ async def graph_checks(
     targets = [b for b in businesses if b.business_id in tokens]
     if not targets:
         return []
-    client = graph or GraphClient(
-        base_url=settings.graph_api_url,
-        version=settings.graph_api_version,
-        app_secret=settings.meta_app_secret,
-        retry=DOCTOR_RETRY,
-    )
+    client = graph or GraphClient.for_settings(settings, retry=DOCTOR_RETRY)
     try:
         return list(
             await asyncio.gather(*(check_token(client, b, tokens[b.business_id]) for b in targets))

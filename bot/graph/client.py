@@ -18,6 +18,7 @@ from typing import Any, Self
 import httpx
 from pydantic import SecretStr
 
+from bot.config import Settings
 from bot.flows.meta.errors import GraphError, GraphTimeout
 from bot.flows.meta.types import (
     Agency,
@@ -84,6 +85,16 @@ class GraphClient(AccountCalls, AgreementCalls):
             sleep=sleep,
             clock=clock,
             jitter=jitter,
+        )
+
+    @classmethod
+    def for_settings(cls, settings: Settings, retry: RetryPolicy | None = None) -> Self:
+        """The client for Meta as configured: GRAPH_API_URL, its version, META_APP_SECRET."""
+        return cls(
+            base_url=settings.graph_api_url,
+            version=settings.graph_api_version,
+            app_secret=settings.meta_app_secret,
+            retry=retry,
         )
 
     @property
