@@ -43,6 +43,8 @@ def create_app(settings: Settings, services: Services) -> AsyncApp:
         # One bot token: no installation store, no OAuth.
         installation_store=None,
     )
+    services.work.attach(client)
+    services.work.lease = float(settings.pixelbot_job_lease_seconds)
     errors.register(app)
     commands.register(app, services)
     events.register(app, services)

@@ -36,6 +36,7 @@ _EXPECTED = {
     "pixelbot_allow_self_approval": "true or false",
     "pixelbot_reconcile_seconds": "seconds between reconciler passes (0 turns them off)",
     "pixelbot_claim_lease_seconds": "seconds after which an unfinished claim is recovered",
+    "pixelbot_job_lease_seconds": "seconds after which work a dead process held is resumed",
     "pixelbot_remind_after_hours": "hours before the first reminder (0 turns them off)",
     "pixelbot_expire_after_hours": "hours after which pixelbot cancels a request (0: never)",
 }
@@ -74,6 +75,8 @@ class Settings(BaseSettings):
     pixelbot_reconcile_seconds: int = Field(default=300, ge=0)  # 0: no periodic pass
     # Longer than one Graph call can last with its retries (60 s reads, 90 s retry budget).
     pixelbot_claim_lease_seconds: int = Field(default=300, ge=1)
+    # A running job renews its lease every third of this; a dead process's job waits this.
+    pixelbot_job_lease_seconds: int = Field(default=60, ge=3)
     pixelbot_remind_after_hours: float = Field(default=24.0, ge=0)  # 0: no reminders
     pixelbot_expire_after_hours: float = Field(default=0.0, ge=0)  # 0: never expire locally
     log_level: str = Field(default="INFO", pattern=r"(?i)^(DEBUG|INFO|WARNING|ERROR)$")

@@ -107,6 +107,7 @@ async def serve(settings: Settings, options: ServeOptions) -> None:
     on_shutdown: list[Callable[[], Awaitable[None]]] = [
         *([_closer(socket)] if socket is not None else []),
         upkeep.stop,
+        services.work.stop_loops,
         finish_background,
         graph.aclose,
         engine.dispose,
@@ -136,6 +137,7 @@ async def serve(settings: Settings, options: ServeOptions) -> None:
     _tune_garbage_collector()
     if settings.pixelbot_reconcile_seconds > 0:
         upkeep.start()  # its first pass finishes whatever a previous process left in flight
+    services.work.start_loops()  # jobs a dead process held, and Slack behind the database
     try:
         await _Uvicorn(config, deadline, server.begin_shutdown).serve()
     finally:

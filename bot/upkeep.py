@@ -16,17 +16,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import metrics
 from bot.config import Settings
-from bot.flows.access import admins_of, approvals_channel
+from bot.flows.access import admins_of
 from bot.flows.context import Context
 from bot.flows.leases import new_worker_id
-from bot.flows.reconciling import RECONCILER, ReconcileReport, reconcile
+from bot.flows.reconciling import ReconcileReport, reconcile
 from bot.flows.recovering import RecoveryReport, recover
 from bot.flows.reminding import due_reminders, expire_waiting
 from bot.flows.views import RequestView
 from bot.graph.client import GraphClient
 from bot.slack import notify
-from bot.slack.times import now
-from bot.slack.upkeep_blocks import attention_message, reminder_message, reopened_message
+from bot.slack.sync import SlackSync
+from bot.slack.upkeep_blocks import attention_message, reopened_message
 from bot.slack.web_client import web_client
 from bot.store.db import create_engine, session_factory
 from bot.tokens import TokenBox
@@ -70,7 +70,7 @@ class UpkeepReport:
             f"settled {len(r.settled)} decided in Meta; revoked {len(r.revoked)} removed there",
             f"recovered {len(c.finished) + len(c.reopened) + len(c.submitted)} interrupted "
             f"claims; {len(c.attention)} need attention",
-            f"sent {self.reminded} reminders; expired {len(self.expired)} requests",
+            f"{self.reminded} reminders due; expired {len(self.expired)} requests",
             f"left pending: {r.unknown_statuses} with a status pixelbot does not know, "
             f"{r.unreadable} Meta could not be asked about",
         ]
@@ -107,35 +107,23 @@ async def upkeep_pass(ctx: Context, client: AsyncWebClient, options: UpkeepOptio
 
 
 async def _pass(ctx: Context, client: AsyncWebClient, options: UpkeepOptions) -> UpkeepReport:
+    """Every change made here marks its rows for the Slack sync, which the pass runs last
+    (a serving process's sync loop would also pick them up; leases keep them apart)."""
     worker = new_worker_id()
     report = UpkeepReport()
     report.recovered = await recover(ctx, worker, options.claim_lease)
     await _tell_recovered(ctx, client, report.recovered)
     report.reconciled = await reconcile(ctx, worker)
-    for view in report.reconciled.settled + report.reconciled.revoked:
-        await notify.announce(client, [view], RECONCILER)
     if options.expire_after is not None:
         report.expired = await expire_waiting(ctx, options.expire_after)
-        for view in report.expired:
-            await notify.announce(client, [view], RECONCILER)
     if options.remind_after is not None:
-        for reminder in await due_reminders(ctx, options.remind_after):
-            await notify.reply_in_thread(
-                client, reminder.request, reminder_message(reminder, now())
-            )
-            report.reminded += 1
+        report.reminded = await due_reminders(ctx, options.remind_after)
+    await SlackSync(ctx, client).run_due()
     return report
 
 
 async def _tell_recovered(ctx: Context, client: AsyncWebClient, report: RecoveryReport) -> None:
-    for view in report.finished:
-        await notify.announce(client, [view], RECONCILER)
-    for view in report.reopened:
-        await notify.refresh(client, view)
-    for view in report.submitted:
-        channel = await approvals_channel(ctx, view.agency_business_id)
-        if channel and not view.slack_ts:
-            await notify.post_approval(client, ctx, view, channel)
+    """What is not a request's state: an interrupted click, a request needing a human."""
     for view, decider in report.interrupted:
         await notify.direct(client, decider, reopened_message(view))
     for view in report.attention:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import secrets
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -10,6 +12,12 @@ from urllib.parse import urlencode
 from slack_sdk.signature import SignatureVerifier
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+_TRIGGERS = itertools.count(738474920)
+
+
+def new_trigger_id() -> str:
+    """A trigger_id shaped as Slack's: Slack gives every interaction its own."""
+    return f"13345224609.{next(_TRIGGERS)}.{secrets.token_hex(16)}"
 
 
 def signed_headers(
@@ -25,8 +33,10 @@ def signed_headers(
     }
 
 
-def command_body(text: str, user_id: str = "U0000USER", response_url: str = "") -> str:
-    """A `/pixel` slash-command body."""
+def command_body(
+    text: str, user_id: str = "U0000USER", response_url: str = "", trigger_id: str | None = None
+) -> str:
+    """A `/pixel` slash-command body (a new trigger_id unless one is given: a redelivery)."""
     return urlencode(
         {
             "token": "legacy-unused",
@@ -37,7 +47,7 @@ def command_body(text: str, user_id: str = "U0000USER", response_url: str = "") 
             "command": "/pixel",
             "text": text,
             "response_url": response_url,
-            "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+            "trigger_id": trigger_id or new_trigger_id(),
         }
     )
 
@@ -65,6 +75,7 @@ def action_body(
     *,
     channel: str = "C0000CHAN",
     message_ts: str = "1700000000.000001",
+    trigger_id: str | None = None,
 ) -> str:
     """A `block_actions` payload for one button click, form-encoded as Slack sends it."""
     payload = {
@@ -73,7 +84,7 @@ def action_body(
         "api_app_id": "A0000APP",
         "token": "legacy-unused",
         "container": {"type": "message", "message_ts": message_ts, "channel_id": channel},
-        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+        "trigger_id": trigger_id or new_trigger_id(),
         "team": {"id": "T0000TEAM", "domain": "example"},
         "channel": {"id": channel, "name": "approvals"},
         "message": {"type": "message", "ts": message_ts, "text": ""},
@@ -97,6 +108,7 @@ def view_body(
     values: dict[str, dict[str, dict[str, Any]]],
     user_id: str,
     private_metadata: str = "",
+    trigger_id: str | None = None,
 ) -> str:
     """A `view_submission` payload for a modal, form-encoded as Slack sends it."""
     payload = {
@@ -105,7 +117,7 @@ def view_body(
         "user": {"id": user_id, "username": "someone", "name": "someone", "team_id": "T0000TEAM"},
         "api_app_id": "A0000APP",
         "token": "legacy-unused",
-        "trigger_id": "13345224609.738474920.8088930838d88f008e0",
+        "trigger_id": trigger_id or new_trigger_id(),
         "view": {
             "id": "V0000VIEW",
             "team_id": "T0000TEAM",

@@ -20,6 +20,7 @@ TABLES = {
     "ad_account_links",
     "audit_events",
     "slack_events",
+    "jobs",
 }
 
 

@@ -16,7 +16,7 @@ from bot.flows.reconciling import settle
 from bot.flows.states import ShareStatus, transition
 from bot.flows.views import RequestView
 from bot.store.models import ShareRequest
-from bot.store.repositories import Admins, ShareRequests
+from bot.store.repositories import ShareRequests
 
 EXPIRY = "expiry"  # the audit actor of local expiry
 BATCH = 200
@@ -31,16 +31,17 @@ class Reminder:
     number: int  # 1 for the first reminder
 
 
-async def due_reminders(ctx: Context, first_after: timedelta) -> list[Reminder]:
-    """Claim the reminders due now; each is claimed once, whichever replica asks.
+async def due_reminders(ctx: Context, first_after: timedelta) -> int:
+    """Mark the reminders due now, each once whichever replica asks; how many.
 
-    The first comes `first_after` after the request; each next one waits twice as long.
+    The first comes `first_after` after the request; each next one waits twice as long. The
+    Slack sync posts them, and a reminder counts as sent only once Slack accepted it.
     """
     now = ctx.clock()
     async with ctx.sessions() as session:
         rows = (
-            await session.scalars(
-                select(ShareRequest)
+            await session.execute(
+                select(ShareRequest.id, ShareRequest.reminders_due)
                 .where(
                     ShareRequest.status == ShareStatus.PENDING.value,
                     ShareRequest.slack_ts.is_not(None),
@@ -54,27 +55,26 @@ async def due_reminders(ctx: Context, first_after: timedelta) -> list[Reminder]:
                 .limit(BATCH)
             )
         ).all()
-    due = []
-    for row in rows:
-        sent = row.reminders_sent
+    marked = 0
+    for request_id, due in rows:
         async with ctx.sessions.begin() as session:
             claimed = await session.execute(
                 update(ShareRequest)
                 .where(
-                    ShareRequest.id == row.id,
+                    ShareRequest.id == request_id,
                     ShareRequest.status == ShareStatus.PENDING.value,
-                    ShareRequest.reminders_sent == sent,
+                    ShareRequest.reminders_due == due,
                 )
                 .values(
-                    reminders_sent=sent + 1, next_reminder_at=now + first_after * 2 ** (sent + 1)
+                    reminders_due=due + 1,
+                    next_reminder_at=now + first_after * 2 ** (due + 1),
+                    slack_due_at=now,
                 )
                 .execution_options(synchronize_session=False)
             )
-            if getattr(claimed, "rowcount", 0) != 1:
-                continue  # another replica sent it, or the request was decided meanwhile
-            admins = [a.slack_user_id for a in await Admins(session).list(row.agency_business_id)]
-        due.append(Reminder(RequestView.of(row), tuple(admins), sent + 1))
-    return due
+            if getattr(claimed, "rowcount", 0) == 1:
+                marked += 1  # else another replica marked it, or it was decided meanwhile
+    return marked
 
 
 async def expire_waiting(ctx: Context, after: timedelta) -> list[RequestView]:

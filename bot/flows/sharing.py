@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import InvalidInput, PixelbotError
@@ -210,13 +210,3 @@ async def reread(session: AsyncSession, request_id: int) -> ShareRequest:
     )
     assert row is not None
     return row
-
-
-async def remember_message(ctx: Context, request_id: int, channel: str, ts: str) -> None:
-    """Where the approval message was posted, so that any replica can edit it later."""
-    async with ctx.sessions.begin() as session:
-        await session.execute(
-            update(ShareRequest)
-            .where(ShareRequest.id == request_id)
-            .values(slack_channel=channel, slack_ts=ts)
-        )

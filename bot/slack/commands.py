@@ -1,4 +1,4 @@
-"""The `/pixel` slash command: parse and ack at once; Meta and the database after the ack."""
+"""The `/pixel` slash command: parse, record the work, ack; Meta and Slack after the ack."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.flows import accounts, looking, unsharing
+from bot.flows.jobs import ClaimedJob
 from bot.slack import parsing
 from bot.slack.blocks import Message, help_message, in_sandbox, usage_message
 from bot.slack.delivery import share_and_post
+from bot.slack.errors import Respond
 from bot.slack.ids import COMMAND
 from bot.slack.look_blocks import (
     accounts_message,
@@ -25,6 +27,8 @@ from bot.slack.modals import open_share_modal
 from bot.slack.request_blocks import unshare_confirm_message
 from bot.slack.services import Services
 from bot.slack.times import now
+from bot.slack.work import JobReply, NotRecorded
+from bot.slack.work_blocks import unrecorded_message
 
 # At most this many progress edits per bulk link: a response_url takes five posts in all.
 PROGRESS_UPDATES = 3
@@ -33,7 +37,7 @@ PROGRESS_UPDATES = 3
 class Reply:
     """Ephemeral replies to the user who typed the command, sandbox note included."""
 
-    def __init__(self, respond: AsyncRespond, sandbox: bool) -> None:
+    def __init__(self, respond: Respond, sandbox: bool) -> None:
         self._respond = respond
         self._sandbox = sandbox
 
@@ -50,9 +54,7 @@ async def _share(
 ) -> None:
     assert cmd.pixel_id is not None
     assert cmd.agency_id is not None
-    await reply(
-        await share_and_post(services, client, user, cmd.pixel_id, cmd.agency_id, cmd.tasks)
-    )
+    await reply(await share_and_post(services, user, cmd.pixel_id, cmd.agency_id, cmd.tasks))
 
 
 async def _unshare(
@@ -130,17 +132,31 @@ HANDLERS: dict[type, Handler] = {
 }
 
 WORKING = ":hourglass_flowing_sand: Working on it…"
+JOB = "command"
+
+
+def _job_name(parsed: object) -> str:
+    return type(parsed).__name__.lower()
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    """Register `/pixel`."""
+    """Register `/pixel`: anything that outlives the ack is a job, written before the ack."""
+
+    async def run(job: ClaimedJob, reply: JobReply, client: AsyncWebClient) -> None:
+        parsed = parsing.parse(str(job.payload.get("text") or ""))
+        work = HANDLERS[type(parsed)]
+        await work(services, job.actor, parsed, Reply(reply, services.sandbox), client)
+
+    for kind in HANDLERS:
+        services.work.on(JOB, kind.__name__.lower(), run)
 
     @app.command(COMMAND)
     async def pixel(
         ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond, client: AsyncWebClient
     ) -> None:
+        text = str(command.get("text") or "")
         try:
-            parsed = parsing.parse(str(command.get("text") or ""))
+            parsed = parsing.parse(text)
         except parsing.UsageError as exc:
             message = usage_message(str(exc), exc.subcommand)
             await ack(
@@ -152,12 +168,27 @@ def register(app: AsyncApp, services: Services) -> None:
             await ack(response_type="ephemeral", **message.as_kwargs())
             return
         user = str(command["user_id"])
+        trigger = command.get("trigger_id")
         if isinstance(parsed, parsing.Share) and parsed.pixel_id is None:
             await ack()
-            opening = open_share_modal(services, client, user, str(command["trigger_id"]))
+            opening = open_share_modal(services, client, user, str(trigger))
             services.background.spawn(opening, respond)
             return
+        url = command.get("response_url")
+        try:
+            job = await services.work.accept(
+                JOB,
+                _job_name(parsed),
+                user,
+                {"text": text},
+                trigger=trigger if isinstance(trigger, str) else None,
+                reply_url=url if isinstance(url, str) else None,
+            )
+        except NotRecorded:
+            await ack(response_type="ephemeral", **unrecorded_message().as_kwargs())
+            return
+        if job is None:  # Slack sent this command twice: the first one does the work
+            await ack()
+            return
         await ack(response_type="ephemeral", text=WORKING)
-        reply = Reply(respond, services.sandbox)
-        work = HANDLERS[type(parsed)](services, user, parsed, reply, client)
-        services.background.spawn(work, respond)
+        services.work.start(job)

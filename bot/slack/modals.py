@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.flows import deciding, looking
+from bot.flows.jobs import ClaimedJob
 from bot.flows.meta.types import Decision
 from bot.slack import forms
 from bot.slack.delivery import decide_and_announce, share_and_post
@@ -18,6 +19,8 @@ from bot.slack.parsing import UsageError
 from bot.slack.replies import DirectMessage
 from bot.slack.services import Services
 from bot.slack.view_blocks import decline_modal, share_modal
+from bot.slack.work import JobReply, NotRecorded
+from bot.slack.work_blocks import unrecorded_message
 
 log = logging.getLogger(__name__)
 
@@ -53,17 +56,54 @@ async def open_decline_modal(
     await client.views_open(trigger_id=trigger_id, view=decline_modal(request))
 
 
-async def _share(
-    services: Services, client: AsyncWebClient, user: str, form: forms.ShareForm
-) -> None:
+JOB = "view"
+
+
+def _trigger(body: dict[str, Any]) -> str | None:
+    trigger = body.get("trigger_id")
+    return trigger if isinstance(trigger, str) else None
+
+
+async def _share(services: Services, job: ClaimedJob, reply: JobReply, _: AsyncWebClient) -> None:
+    form = job.payload
     message = await share_and_post(
-        services, client, user, form.pixel_id, form.agency_id, form.tasks, form.note
+        services,
+        job.actor,
+        str(form["pixel_id"]),
+        str(form["agency_id"]),
+        [str(t) for t in form["tasks"]],
+        form.get("note"),
     )
-    await DirectMessage(client, user)(**message.as_kwargs())
+    await reply(**message.as_kwargs())
+
+
+async def _decline(
+    services: Services, job: ClaimedJob, _reply: JobReply, _: AsyncWebClient
+) -> None:
+    form = job.payload
+    target, reason = int(form["request_id"]), form.get("reason")
+    await decide_and_announce(services, job.actor, target, Decision.DECLINE, reason)
 
 
 def register(app: AsyncApp, services: Services) -> None:
-    """Register the modal submissions."""
+    """Register the modal submissions: each is written down as a job before its ack."""
+    services.work.on(JOB, Callback.SHARE.value, lambda *a: _share(services, *a))
+    services.work.on(JOB, Callback.DECLINE.value, lambda *a: _decline(services, *a))
+
+    async def accept(
+        ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, name: str, form: dict[str, Any]
+    ) -> None:
+        user = str(body["user"]["id"])
+        try:
+            job = await services.work.accept(JOB, name, user, form, trigger=_trigger(body))
+        except NotRecorded:  # the form closes; the user reads why nothing happened
+            await ack()
+            message = unrecorded_message().as_kwargs()
+            services.background.spawn(DirectMessage(client, user)(**message), None)
+            return
+        await ack()
+        if job is not None:
+            services.work.start(job)
 
     @app.view(Callback.SHARE.value)
     async def share_submitted(
@@ -74,9 +114,13 @@ def register(app: AsyncApp, services: Services) -> None:
         except forms.FormErrors as exc:
             await ack(response_action="errors", errors=exc.errors)
             return
-        await ack()
-        user = str(body["user"]["id"])
-        services.background.spawn(_share(services, client, user, form), DirectMessage(client, user))
+        fields = {
+            "pixel_id": form.pixel_id,
+            "agency_id": form.agency_id,
+            "tasks": list(form.tasks),
+            "note": form.note,
+        }
+        await accept(ack, body, client, Callback.SHARE.value, fields)
 
     @app.view(Callback.DECLINE.value)
     async def decline_submitted(
@@ -87,7 +131,5 @@ def register(app: AsyncApp, services: Services) -> None:
         except forms.FormErrors as exc:
             await ack(response_action="errors", errors=exc.errors)
             return
-        await ack()
-        user = str(body["user"]["id"])
-        work = decide_and_announce(services, client, user, request_id, Decision.DECLINE, reason)
-        services.background.spawn(work, DirectMessage(client, user))
+        fields = {"request_id": request_id, "reason": reason}
+        await accept(ack, body, client, Callback.DECLINE.value, fields)

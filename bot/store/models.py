@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
     ForeignKey,
     Index,
@@ -129,6 +130,18 @@ class ShareRequest(Base):
     attention: Mapped[str | None] = mapped_column(Text)  # why a human must look at it
     reminders_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What Slack shows of this row, level-triggered: every change bumps `version` and sets
+    # `slack_due_at`; the Slack sync brings each surface up to date and then clears it.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    changed_by_job: Mapped[int | None] = mapped_column(Integer)  # the job that moved it last
+    slack_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    slack_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    slack_lease_owner: Mapped[str | None] = mapped_column(String(64))
+    slack_lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    card_status: Mapped[str | None] = mapped_column(String(20))  # None: no card posted yet
+    thread_status: Mapped[str | None] = mapped_column(String(20))  # last outcome in the thread
+    requester_status: Mapped[str | None] = mapped_column(String(20))  # last told to requester
+    reminders_due: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (
         Index("ix_share_requests_agency_status", "agency_business_id", "status"),
@@ -136,6 +149,8 @@ class ShareRequest(Base):
         Index("ix_share_requests_pixel_agency", "pixel_id", "agency_business_id"),
         Index("ix_share_requests_status_updated", "status", "updated_at"),
         Index("ix_share_requests_pending_request_id", "pending_request_id"),
+        Index("ix_share_requests_slack_due_at", "slack_due_at"),
+        Index("ix_share_requests_changed_by_job", "changed_by_job"),
     )
 
 
@@ -188,3 +203,32 @@ class SlackEvent(Base):
 
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Job(Base):
+    """Work acknowledged to Slack: written before the ack, so that no crash loses it.
+
+    A worker claims it with a lease (a conditional UPDATE), runs it and marks it done; a
+    job whose worker died is claimed again when its lease runs out and resumed.
+    """
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)  # from Slack's payload
+    surface: Mapped[str] = mapped_column(String(20))  # command, action or view
+    name: Mapped[str] = mapped_column(String(40))  # the subcommand, button or form
+    actor: Mapped[str] = mapped_column(SLACK_ID)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Slack's response_url is a bearer capability: stored sealed, like tokens.
+    reply_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    reply_uses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    status: Mapped[str] = mapped_column(String(12))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    told: Mapped[bool | None] = mapped_column(Boolean)  # whether the actor heard the end
+
+    __table_args__ = (Index("ix_jobs_status_lease_until", "status", "lease_until"),)

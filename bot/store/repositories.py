@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.store.acting import ACTING_JOB
 from bot.store.models import AuditEvent, Business, BusinessAdmin, ShareRequest, utcnow
 
 
@@ -114,6 +115,7 @@ class ShareRequests:
 
     async def add(self, request: ShareRequest) -> ShareRequest:
         """Insert a new request and give it its id."""
+        request.changed_by_job = ACTING_JOB.get()
         self.session.add(request)
         await self.session.flush()
         return request
@@ -122,11 +124,21 @@ class ShareRequests:
         """Set status `target` (and `fields`) only if the row is still `expected`.
 
         Returns whether this call made the change; False means someone else moved it first.
+        Every change is a new version that Slack must be brought up to (`slack_due_at`).
         """
+        now = utcnow()
         result = await self.session.execute(
             update(ShareRequest)
             .where(ShareRequest.id == request_id, ShareRequest.status == expected)
-            .values(status=target, updated_at=utcnow(), **fields)
+            .values(
+                status=target,
+                updated_at=now,
+                version=ShareRequest.version + 1,
+                changed_by_job=ACTING_JOB.get(),
+                slack_due_at=now,
+                slack_attempts=0,
+                **fields,
+            )
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0) == 1)

@@ -1,0 +1,247 @@
+"""Acknowledged work, kept in the database: written before the ack, claimed with a lease,
+resumed by any replica when the process that held it died.
+
+A job only records what was asked (who, what, where to answer); the use-cases it runs keep
+their own state in the share-request rows, whose claims make every step safe to resume.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from pydantic import SecretStr
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.flows.context import Context
+from bot.store.acting import ACTING_JOB
+from bot.store.models import Job, ShareRequest
+
+# A job claimed this many times without finishing is given up, and its user told so.
+MAX_ATTEMPTS = 3
+
+
+class JobStatus(StrEnum):
+    """Where a job stands; stored as this string."""
+
+    QUEUED = "queued"  # written before the ack; nobody runs it yet
+    RUNNING = "running"  # claimed by a worker until `lease_until`
+    DONE = "done"
+    GIVEN_UP = "given_up"  # claimed MAX_ATTEMPTS times and never finished
+
+
+@dataclass(frozen=True)
+class NewJob:
+    """What the ack path writes: enough for any replica to do the work later."""
+
+    key: str  # from Slack's payload (its trigger_id): one job per interaction
+    surface: str
+    name: str
+    actor: str
+    payload: dict[str, Any]
+    reply_url: SecretStr | None = None
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    """A job this worker holds; `attempt` 1 is the first run, more is a resumption."""
+
+    id: int
+    surface: str
+    name: str
+    actor: str
+    payload: dict[str, Any]
+    reply_url: SecretStr | None
+    reply_uses: int
+    attempt: int
+    age_seconds: float
+
+
+async def enqueue(ctx: Context, job: NewJob) -> int | None:
+    """Write the job and commit; its id, or None when Slack delivered this one already."""
+    row = Job(
+        key=job.key[:160],
+        surface=job.surface,
+        name=job.name[:40],
+        actor=job.actor,
+        payload=job.payload,
+        reply_ciphertext=None if job.reply_url is None else ctx.box.seal(job.reply_url),
+        status=JobStatus.QUEUED.value,
+        created_at=ctx.clock(),
+    )
+    try:
+        async with ctx.sessions.begin() as session:
+            session.add(row)
+            await session.flush()
+            return row.id
+    except IntegrityError:
+        return None  # the same interaction again (a retry): the first job does the work
+
+
+def _claimable(now: Any, job_id: int | None = None) -> Any:
+    free = or_(
+        Job.status == JobStatus.QUEUED.value,
+        (Job.status == JobStatus.RUNNING.value) & (Job.lease_until < now),
+    )
+    return free if job_id is None else free & (Job.id == job_id)
+
+
+async def claim(ctx: Context, job_id: int, worker: str, lease: float) -> ClaimedJob | None:
+    """Take the job for `lease` seconds; None when another worker has it or it is finished."""
+    now = ctx.clock()
+    async with ctx.sessions.begin() as session:
+        result = await session.execute(
+            update(Job)
+            .where(_claimable(now, job_id))
+            .values(
+                status=JobStatus.RUNNING.value,
+                lease_owner=worker,
+                lease_until=now + timedelta(seconds=lease),
+                attempts=Job.attempts + 1,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            return None
+        row = await session.scalar(
+            select(Job).where(Job.id == job_id).execution_options(populate_existing=True)
+        )
+        assert row is not None
+        url = None if row.reply_ciphertext is None else ctx.box.open(row.reply_ciphertext)
+        return ClaimedJob(
+            row.id,
+            row.surface,
+            row.name,
+            row.actor,
+            dict(row.payload),
+            url,
+            row.reply_uses,
+            row.attempts,
+            (now - row.created_at).total_seconds(),
+        )
+
+
+async def orphans(ctx: Context, older_than: float, limit: int = 20) -> list[int]:
+    """Jobs nobody runs: queued for longer than `older_than` seconds (the process that
+    acked died before starting them), or running with a lease that ran out."""
+    now = ctx.clock()
+    async with ctx.sessions() as session:
+        found = await session.scalars(
+            select(Job.id)
+            .where(
+                _claimable(now),
+                or_(
+                    Job.status == JobStatus.RUNNING.value,
+                    Job.created_at < now - timedelta(seconds=older_than),
+                ),
+            )
+            .order_by(Job.id)
+            .limit(limit)
+        )
+        return list(found.all())
+
+
+async def renew(ctx: Context, job_id: int, worker: str, lease: float) -> bool:
+    """Extend the lease of a job this worker still holds."""
+    async with ctx.sessions.begin() as session:
+        result = await session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.lease_owner == worker)
+            .values(lease_until=ctx.clock() + timedelta(seconds=lease))
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def count_reply(ctx: Context, job_id: int) -> int:
+    """Count one use of the job's response_url (Slack allows five); the new count."""
+    async with ctx.sessions.begin() as session:
+        await session.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(reply_uses=Job.reply_uses + 1)
+            .execution_options(synchronize_session=False)
+        )
+        uses = await session.scalar(select(Job.reply_uses).where(Job.id == job_id))
+        return int(uses or 0)
+
+
+async def finish(ctx: Context, job: ClaimedJob, worker: str, *, told: bool) -> list[int]:
+    """Mark the job done and hand the rows it changed to the Slack sync; their ids.
+
+    When its actor heard the end and is the requester, the requester's DM is not needed."""
+    return await _close(ctx, job, worker, JobStatus.DONE, told)
+
+
+async def give_up(ctx: Context, job: ClaimedJob, worker: str, *, told: bool) -> list[int]:
+    """Mark the job as never finished (the user was told so, when `told`)."""
+    return await _close(ctx, job, worker, JobStatus.GIVEN_UP, told)
+
+
+async def _close(
+    ctx: Context, job: ClaimedJob, worker: str, status: JobStatus, told: bool
+) -> list[int]:
+    now = ctx.clock()
+    async with ctx.sessions.begin() as session:
+        await session.execute(
+            update(Job)
+            .where(Job.id == job.id, Job.lease_owner == worker)
+            .values(status=status.value, finished_at=now, lease_until=None, told=told)
+            .execution_options(synchronize_session=False)
+        )
+        mine = ShareRequest.changed_by_job == job.id
+        if told:
+            await session.execute(
+                update(ShareRequest)
+                .where(mine, ShareRequest.requester_slack_id == job.actor)
+                .values(requester_status=ShareRequest.status)
+                .execution_options(synchronize_session=False)
+            )
+        await session.execute(
+            update(ShareRequest)
+            .where(mine)
+            .values(slack_due_at=func.coalesce(ShareRequest.slack_due_at, now))
+            .execution_options(synchronize_session=False)
+        )
+        changed = await session.scalars(select(ShareRequest.id).where(mine))
+        return list(changed.all())
+
+
+async def changed_rows(ctx: Context, job_id: int) -> list[int]:
+    """The share requests the job changed (on a resumption: what its first run got to)."""
+    async with ctx.sessions() as session:
+        found = await session.scalars(
+            select(ShareRequest.id)
+            .where(ShareRequest.changed_by_job == job_id)
+            .order_by(ShareRequest.id)
+        )
+        return list(found.all())
+
+
+async def still_running(ctx: Context, job_ids: set[int]) -> set[int]:
+    """Which of these jobs are not finished yet."""
+    if not job_ids:
+        return set()
+    async with ctx.sessions() as session:
+        found = await session.scalars(
+            select(Job.id).where(
+                Job.id.in_(job_ids),
+                Job.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]),
+            )
+        )
+        return set(found.all())
+
+
+@contextlib.contextmanager
+def acting(job_id: int) -> Iterator[None]:
+    """Every request changed inside is marked as changed by this job (see `finish`)."""
+    token = ACTING_JOB.set(job_id)
+    try:
+        yield
+    finally:
+        ACTING_JOB.reset(token)

@@ -1,0 +1,257 @@
+"""Slack brought up to the database: the approval card, its thread, the requester's DM and
+reminders, for every request whose state Slack does not show yet (`flows.announcing`).
+
+Each replica runs a loop over the due rows (leased, so two replicas never send the same
+thing), and the work that made a change delivers it at once. A call Slack does not take is
+tried again later: after Retry-After when rate-limited (per Web API method, so one busy
+method does not hold up the others), with growing backoff after a server or network error,
+and slowly when Slack refused it outright (a channel the bot is not in may be joined later).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.flows import announcing
+from bot.flows.announcing import Due
+from bot.flows.context import Context
+from bot.flows.leases import new_worker_id
+from bot.flows.reminding import Reminder
+from bot.flows.states import ShareStatus
+from bot.slack.blocks import Message
+from bot.slack.request_blocks import (
+    approval_message,
+    requester_dm,
+    settled_message,
+    thread_reply,
+)
+from bot.slack.times import now
+from bot.slack.upkeep_blocks import reminder_message
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 60.0
+MAX_BACKOFF_SECONDS = 300.0
+REFUSED_RETRY_SECONDS = 3600.0  # e.g. not_in_channel: someone may invite the bot
+# Slack's answers that no retry will change for this call: the place is given up.
+_GONE = frozenset(
+    {
+        "message_not_found",
+        "cant_update_message",
+        "edit_window_closed",
+        "user_not_found",
+        "user_disabled",
+        "cannot_dm_bot",
+        "thread_not_found",
+    }
+)
+_TRANSIENT = frozenset(
+    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+
+
+class _Later(Exception):
+    """Slack did not take a call; try the row again in `seconds`."""
+
+    def __init__(self, seconds: float, why: str) -> None:
+        super().__init__(why)
+        self.seconds = seconds
+
+
+class _Gone(Exception):
+    """Slack will never take this call (the message or user is gone)."""
+
+
+@dataclass(frozen=True)
+class CardResult:
+    """What became of an approval card the work tried to post at once."""
+
+    channel: str | None  # where it is now
+    refused: str | None  # Slack's reason, when it refused the post outright
+    delayed: bool  # Slack did not take it yet; the sync keeps trying
+
+
+class SlackSync:
+    """Brings Slack up to the database for due rows; one per process."""
+
+    def __init__(self, ctx: Context, client: AsyncWebClient, poll: float = 2.0) -> None:
+        self._ctx, self._client, self._poll = ctx, client, poll
+        self._worker = new_worker_id()
+        self._not_before: dict[str, float] = {}  # Web API method -> monotonic time
+        self._refused: dict[int, str] = {}  # request id -> Slack's refusal of its card
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._methods = {
+            "chat.postMessage": client.chat_postMessage,
+            "chat.update": client.chat_update,
+        }
+
+    def kick(self) -> None:
+        """Something became due: look now rather than at the next poll."""
+        self._wake.set()
+
+    async def deliver(self, request_ids: Sequence[int]) -> None:
+        """Bring these rows up to date now (those another worker holds are left to it)."""
+        if request_ids:
+            for due in await announcing.lease_due(
+                self._ctx, self._worker, LEASE_SECONDS, ids=list(request_ids)
+            ):
+                await self._bring(due)
+
+    async def post_card_now(self, request_id: int) -> CardResult:
+        """Deliver one row at once and say where its card is (for the requester's reply)."""
+        self._refused.pop(request_id, None)
+        await self.deliver([request_id])
+        row = await announcing.card_of(self._ctx, request_id)
+        refused = self._refused.pop(request_id, None)
+        delayed = row.channel is None and refused is None and row.due
+        return CardResult(row.channel, refused, delayed)
+
+    async def run_due(self, limit: int = 50) -> int:
+        """One sweep over rows due now; how many were looked at."""
+        seen = 0
+        while True:
+            batch = await announcing.lease_due(self._ctx, self._worker, LEASE_SECONDS, limit=limit)
+            for due in batch:
+                await self._bring(due)
+            seen += len(batch)
+            if len(batch) < limit:
+                return seen
+
+    def start(self) -> None:
+        """Run sweeps until stopped: at once, when kicked, and every `poll` seconds."""
+        self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> None:
+        """Stop after the current call; leased rows are picked up again after the lease."""
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    async def _loop(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self.run_due()
+            except Exception:  # a failed sweep must not end the loop; the next one retries
+                log.exception("Slack sync sweep failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+
+    async def _bring(self, due: Due) -> None:
+        try:
+            await self._places(due)
+        except _Later as later:
+            log.info(
+                "request %s: Slack did not take it (%s); again in %.0f s",
+                due.request.id,
+                later,
+                later.seconds,
+            )
+            at = self._ctx.clock() + timedelta(seconds=later.seconds)
+            await announcing.retry_later(self._ctx, due, self._worker, at)
+            return
+        except BaseException:
+            await announcing.release(self._ctx, due, self._worker)
+            raise
+        await announcing.synced(self._ctx, due, self._worker)
+
+    async def _places(self, due: Due) -> None:
+        req = due.request
+        status = ShareStatus(req.status)
+        if due.post_card and due.approvals_channel:
+            await self._post_card(due, due.approvals_channel)
+        if due.update_card and req.slack_channel and req.slack_ts:
+            card = (
+                approval_message(req, now())
+                if announcing.card_state(status) is ShareStatus.PENDING
+                else settled_message(req)
+            )
+            kwargs = {"channel": req.slack_channel, "ts": req.slack_ts, **card.as_kwargs()}
+            await self._call("chat.update", due, **kwargs)  # gone: nothing left to redraw
+            await announcing.card_updated(self._ctx, due)
+        if due.thread_reply:
+            await self._thread(due, thread_reply(req))
+            await announcing.thread_replied(self._ctx, due)
+        if due.reminder is not None:
+            reminder = Reminder(req, due.reminder_admins, due.reminder)
+            await self._thread(due, reminder_message(reminder, now()))
+            await announcing.reminder_sent(self._ctx, due)
+        if due.tell_requester:
+            message = requester_dm(req)
+            await self._call("chat.postMessage", due, channel=req.requester, **message.as_kwargs())
+            await announcing.requester_told(self._ctx, due)
+
+    async def _post_card(self, due: Due, channel: str) -> None:
+        message = approval_message(due.request, now())
+        try:
+            answer = await self._call(
+                "chat.postMessage", due, channel=channel, **message.as_kwargs()
+            )
+        except _Later as later:
+            if later.seconds >= REFUSED_RETRY_SECONDS:
+                self._refused[due.request.id] = str(later)
+            raise
+        if answer is not None:
+            await announcing.card_posted(self._ctx, due, channel, str(answer["ts"]))
+
+    async def _thread(self, due: Due, message: Message) -> None:
+        req = due.request
+        kwargs = {"channel": req.slack_channel, "thread_ts": req.slack_ts, **message.as_kwargs()}
+        await self._call("chat.postMessage", due, **kwargs)
+
+    async def _call(self, method: str, due: Due, **kwargs: Any) -> Any:
+        """One Web API call; None when Slack will never take it (the place is given up)."""
+        wait = self._not_before.get(method, 0.0) - time.monotonic()
+        if wait > 0:
+            raise _Later(wait, f"{method} is rate-limited")
+        try:
+            return await self._methods[method](**kwargs)
+        except SlackApiError as exc:
+            judged = self._judge(method, due, exc)
+            if isinstance(judged, _Gone):
+                return None
+            raise judged from None
+        except (SlackClientError, OSError, TimeoutError) as exc:
+            raise _Later(_backoff(due), f"{method}: {type(exc).__name__}") from None
+
+    def _judge(self, method: str, due: Due, exc: SlackApiError) -> Exception:
+        response = exc.response
+        error = str(response.get("error") or f"http_{response.status_code}")
+        if response.status_code == 429 or error == "ratelimited":
+            seconds = _retry_after(response.headers) or _backoff(due)
+            self._not_before[method] = time.monotonic() + seconds
+            return _Later(seconds, f"{method}: rate-limited")
+        if response.status_code >= 500 or error in _TRANSIENT:
+            return _Later(_backoff(due), f"{method}: {error}")
+        if error in _GONE:
+            log.warning(
+                "request %s: Slack will not take %s (%s); given up", due.request.id, method, error
+            )
+            return _Gone(error)
+        log.warning("request %s: Slack refused %s (%s)", due.request.id, method, error)
+        return _Later(REFUSED_RETRY_SECONDS, error)
+
+
+def _backoff(due: Due) -> float:
+    return float(min(MAX_BACKOFF_SECONDS, 2 ** min(due.attempts, 16)))
+
+
+def _retry_after(headers: Any) -> float | None:
+    for key, value in (headers or {}).items():
+        if str(key).lower() == "retry-after":
+            try:
+                return max(1.0, float(value[0] if isinstance(value, list) else value))
+            except (TypeError, ValueError):
+                return None
+    return None

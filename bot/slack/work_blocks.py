@@ -1,0 +1,61 @@
+"""Messages about acknowledged work itself: resumed after a restart, given up, not recorded."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.flows.views import RequestView
+from bot.slack.block_parts import named
+from bot.slack.blocks import Message, _section
+from bot.slack.status_text import status_line
+
+_WHAT = {
+    "share": "your share",
+    "unshare": "your unshare",
+    "approve": "your approval",
+    "decline": "your decline",
+    "link": "your link",
+    "unlink": "your unlink",
+}
+
+
+def _what(name: str) -> str:
+    return _WHAT.get(name, "your request")
+
+
+def resumed_message(name: str, requests: Sequence[RequestView]) -> Message:
+    """To the user of a job a restart interrupted: where each request it touched stands now.
+
+    What was at Meta when the process stopped is finished by pixelbot's crash recovery
+    (Meta is asked what happened; nothing is sent twice), and the requester is told the end.
+    """
+    lines = [
+        f"• Request #{r.id} (pixel {named(r.pixel_name, r.pixel_id)} with "
+        f"{named(r.agency_name, r.agency_business_id)}): {status_line(r)}"
+        for r in requests
+    ]
+    text = (
+        f":arrows_counterclockwise: pixelbot was restarted while it worked on {_what(name)}. "
+        "Nothing is done twice; where it stands now:\n" + "\n".join(lines) + "\n"
+        "Anything still in progress is checked with Meta, and its end will be posted here."
+    )
+    return Message(text=text, blocks=[_section(text)])
+
+
+def gave_up_message(name: str) -> Message:
+    """To the user of a job that could not be finished after several tries."""
+    text = (
+        f":x: pixelbot could not finish {_what(name)}: it was interrupted several times. "
+        "Nothing more will be done for it. Check `/pixel history` to see what happened, "
+        "and try again."
+    )
+    return Message(text=text, blocks=[_section(text)])
+
+
+def unrecorded_message() -> Message:
+    """The ack when the database did not take the job: nothing was started."""
+    text = (
+        ":warning: pixelbot could not record this (its database did not answer), so it did "
+        "nothing. Please try again in a minute."
+    )
+    return Message(text=text, blocks=[_section(text)])
