@@ -227,7 +227,8 @@ class SlackSync:
 
     def _judge(self, method: str, due: Due, exc: SlackApiError) -> Exception:
         response = exc.response
-        error = str(response.get("error") or f"http_{response.status_code}")
+        data = response.data if isinstance(response.data, dict) else {}
+        error = str(data.get("error") or f"http_{response.status_code}")
         if response.status_code == 429 or error == "ratelimited":
             seconds = _retry_after(response.headers) or _backoff(due)
             self._not_before[method] = time.monotonic() + seconds

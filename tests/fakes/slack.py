@@ -47,6 +47,9 @@ class FakeSlack:
     channels: dict[str, dict[str, Any]] = field(default_factory=dict)
     socket_inbox: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
     socket_outbox: asyncio.Queue[dict[str, Any]] = field(default_factory=asyncio.Queue)
+    # Slack takes five posts per response_url within 30 minutes; `expire_hooks` plays the 30.
+    hook_uses: int = 5
+    hooks_expired: bool = False
     _runner: web.AppRunner | None = None
     port: int = 0
     _ts: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -133,10 +136,19 @@ class FakeSlack:
             return {"url": f"ws://127.0.0.1:{self.port}/socket"}
         return {}
 
+    def expire_hooks(self) -> None:
+        """Every response_url from now on is past its 30 minutes."""
+        self.hooks_expired = True
+
     async def _webhook(self, request: web.Request) -> web.Response:
         body = await request.json()
+        name = request.match_info["name"]
+        if self.hooks_expired:
+            return web.Response(status=404, text="expired_url")
+        if len(self.hooks.get(name, [])) >= self.hook_uses:
+            return web.Response(status=404, text="used_url")
         self.webhooks.append(body)
-        self.hooks.setdefault(request.match_info["name"], []).append(body)
+        self.hooks.setdefault(name, []).append(body)
         return web.Response(text="ok")
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
