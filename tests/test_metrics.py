@@ -133,6 +133,19 @@ async def test_a_share_and_its_approval_are_counted(bot: Bot) -> None:
     assert shares == {s.value: (1 if s is ShareStatus.ACTIVE else 0) for s in ShareStatus}
     for state in ("running", "queued"):
         assert ("pixelbot_background_tasks", frozenset({("state", state)})) in after
+    # Two jobs (the command and the click), both done; Slack shows every change.
+    assert value(after, "pixelbot_jobs", status="done") == 2
+    assert value(after, "pixelbot_jobs", status="queued") == 0
+    assert value(after, "pixelbot_slack_behind_requests") == 0
+    assert value(after, "pixelbot_slack_behind_seconds") == 0
+
+
+async def test_slack_lagging_behind_the_database_shows_in_the_metrics(bot: Bot) -> None:
+    bot.slack.outage("chat.postMessage", 429, 429, 429, 429)
+    await bot.command(f"share {WEBSITE} {NOVA} ANALYZE")
+    after = await scrape(bot.http)
+    assert value(after, "pixelbot_slack_behind_requests") == 1
+    assert value(after, "pixelbot_slack_behind_seconds") >= 0
 
 
 async def test_quota_usage_comes_from_metas_headers_without_business_ids(bot: Bot) -> None:

@@ -158,6 +158,19 @@ async def renew(ctx: Context, job_id: int, worker: str, lease: float) -> bool:
         return bool(getattr(result, "rowcount", 0) == 1)
 
 
+async def let_go(ctx: Context, job_id: int, worker: str) -> None:
+    """Give a job back at once (shutdown cut it short): the next sweep anywhere resumes it."""
+    async with ctx.sessions.begin() as session:
+        await session.execute(
+            update(Job)
+            .where(
+                Job.id == job_id, Job.lease_owner == worker, Job.status == JobStatus.RUNNING.value
+            )
+            .values(lease_until=ctx.clock())
+            .execution_options(synchronize_session=False)
+        )
+
+
 async def count_reply(ctx: Context, job_id: int) -> int:
     """Count one use of the job's response_url (Slack allows five); the new count."""
     async with ctx.sessions.begin() as session:

@@ -9,6 +9,8 @@ import re
 import time
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
 from prometheus_client import REGISTRY
@@ -17,7 +19,7 @@ from prometheus_client.metrics_core import GaugeMetricFamily, Metric
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.store.models import ShareRequest
+from bot.store.models import Job, ShareRequest, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -123,11 +125,32 @@ class BackgroundTasks:
         yield GaugeMetricFamily("pixelbot_background_tasks", "", labels=[])
 
 
-async def _count_by_status(engine: AsyncEngine) -> dict[str, int]:
-    query = select(ShareRequest.status, func.count()).group_by(ShareRequest.status)
+@dataclass(frozen=True)
+class _Counts:
+    shares: dict[str, int]
+    jobs: dict[str, int]
+    slack_behind: int
+    oldest_due: datetime | None
+
+
+async def _count_by_status(engine: AsyncEngine) -> _Counts:
+    shares = select(ShareRequest.status, func.count()).group_by(ShareRequest.status)
+    work = select(Job.status, func.count()).group_by(Job.status)
+    behind = select(func.count(), func.min(ShareRequest.updated_at)).where(
+        ShareRequest.slack_due_at.is_not(None)
+    )
     async with engine.connect() as conn:
-        rows = (await conn.execute(query)).all()
-    return {str(status): int(count) for status, count in rows}
+        share_rows = (await conn.execute(shares)).all()
+        job_rows = (await conn.execute(work)).all()
+        due, oldest = (await conn.execute(behind)).one()
+    if oldest is not None and oldest.tzinfo is None:  # SQLite drops the zone; stored in UTC
+        oldest = oldest.replace(tzinfo=UTC)
+    return _Counts(
+        {str(status): int(count) for status, count in share_rows},
+        {str(status): int(count) for status, count in job_rows},
+        int(due or 0),
+        oldest,
+    )
 
 
 async def database_families(
@@ -144,6 +167,32 @@ async def database_families(
         up.add_metric([], 0.0)
         return [up]
     up.add_metric([], 1.0)
+    return [up, _shares(counts.shares, statuses), *_work(counts)]
+
+
+def _work(counts: _Counts) -> list[Metric]:
+    jobs = GaugeMetricFamily(
+        "pixelbot_jobs",
+        "Acknowledged work in the database by status: queued and running are not finished.",
+        labels=["status"],
+    )
+    for status in ("queued", "running", "done", "given_up"):
+        jobs.add_metric([status], float(counts.jobs.get(status, 0)))
+    behind = GaugeMetricFamily(
+        "pixelbot_slack_behind_requests",
+        "Share requests whose latest state Slack does not show yet (card, thread, DM).",
+    )
+    behind.add_metric([], float(counts.slack_behind))
+    age = GaugeMetricFamily(
+        "pixelbot_slack_behind_seconds",
+        "Age of the oldest change Slack does not show yet (0: Slack shows every change).",
+    )
+    lag = 0.0 if counts.oldest_due is None else (utcnow() - counts.oldest_due).total_seconds()
+    age.add_metric([], max(0.0, lag))
+    return [jobs, behind, age]
+
+
+def _shares(counts: dict[str, int], statuses: Sequence[str]) -> Metric:
     shares = GaugeMetricFamily(
         "pixelbot_share_requests",
         "Share requests in the database by status (the same figure from every replica).",
@@ -153,7 +202,7 @@ async def database_families(
         shares.add_metric([status], float(counts.pop(status, 0)))
     if counts:  # a status this version does not know: counted, but not as its own label
         shares.add_metric(["unknown"], float(sum(counts.values())))
-    return [up, shares]
+    return shares
 
 
 class _Scrape:

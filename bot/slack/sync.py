@@ -43,16 +43,15 @@ log = logging.getLogger(__name__)
 LEASE_SECONDS = 60.0
 MAX_BACKOFF_SECONDS = 300.0
 REFUSED_RETRY_SECONDS = 3600.0  # e.g. not_in_channel: someone may invite the bot
-# Slack's answers that no retry will change for this call: the place is given up.
-_GONE = frozenset(
+# Slack refuses every call until an operator fixes the app: kept, and tried again slowly.
+_APP_BROKEN = frozenset(
     {
-        "message_not_found",
-        "cant_update_message",
-        "edit_window_closed",
-        "user_not_found",
-        "user_disabled",
-        "cannot_dm_bot",
-        "thread_not_found",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "account_inactive",
+        "missing_scope",
     }
 )
 _TRANSIENT = frozenset(
@@ -195,8 +194,9 @@ class SlackSync:
     async def _post_card(self, due: Due, channel: str) -> None:
         message = approval_message(due.request, now())
         try:
+            # Patient: not_in_channel and the like end when someone invites the bot.
             answer = await self._call(
-                "chat.postMessage", due, channel=channel, **message.as_kwargs()
+                "chat.postMessage", due, patient=True, channel=channel, **message.as_kwargs()
             )
         except _Later as later:
             if later.seconds >= REFUSED_RETRY_SECONDS:
@@ -210,22 +210,23 @@ class SlackSync:
         kwargs = {"channel": req.slack_channel, "thread_ts": req.slack_ts, **message.as_kwargs()}
         await self._call("chat.postMessage", due, **kwargs)
 
-    async def _call(self, method: str, due: Due, **kwargs: Any) -> Any:
-        """One Web API call; None when Slack will never take it (the place is given up)."""
+    async def _call(self, method: str, due: Due, *, patient: bool = False, **kwargs: Any) -> Any:
+        """One Web API call; None when Slack refused it for good (the place is given up:
+        the message or user is gone), unless `patient`: then it is tried again slowly."""
         wait = self._not_before.get(method, 0.0) - time.monotonic()
         if wait > 0:
             raise _Later(wait, f"{method} is rate-limited")
         try:
             return await self._methods[method](**kwargs)
         except SlackApiError as exc:
-            judged = self._judge(method, due, exc)
+            judged = self._judge(method, due, exc, patient)
             if isinstance(judged, _Gone):
                 return None
             raise judged from None
         except (SlackClientError, OSError, TimeoutError) as exc:
             raise _Later(_backoff(due), f"{method}: {type(exc).__name__}") from None
 
-    def _judge(self, method: str, due: Due, exc: SlackApiError) -> Exception:
+    def _judge(self, method: str, due: Due, exc: SlackApiError, patient: bool) -> Exception:
         response = exc.response
         data = response.data if isinstance(response.data, dict) else {}
         error = str(data.get("error") or f"http_{response.status_code}")
@@ -235,13 +236,13 @@ class SlackSync:
             return _Later(seconds, f"{method}: rate-limited")
         if response.status_code >= 500 or error in _TRANSIENT:
             return _Later(_backoff(due), f"{method}: {error}")
-        if error in _GONE:
-            log.warning(
-                "request %s: Slack will not take %s (%s); given up", due.request.id, method, error
-            )
-            return _Gone(error)
-        log.warning("request %s: Slack refused %s (%s)", due.request.id, method, error)
-        return _Later(REFUSED_RETRY_SECONDS, error)
+        if patient or error in _APP_BROKEN:
+            log.warning("request %s: Slack refused %s (%s)", due.request.id, method, error)
+            return _Later(REFUSED_RETRY_SECONDS, error)
+        log.warning(
+            "request %s: Slack will not take %s (%s); given up", due.request.id, method, error
+        )
+        return _Gone(error)
 
 
 def _backoff(due: Due) -> float:

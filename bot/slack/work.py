@@ -149,10 +149,21 @@ class SlackWork:
         if job is None:
             return
         reply = JobReply(self._ctx, client, job)
-        async with self._heartbeat(job):
-            changed = await self._attempt(job, reply, client)
+        try:
+            async with self._heartbeat(job):
+                changed = await self._attempt(job, reply, client)
+        except asyncio.CancelledError:
+            # Shutdown cut it short: hand it over now rather than when the lease runs out.
+            await asyncio.shield(self._let_go(job.id))
+            raise
         if changed:
             await self.sync.deliver(changed)
+
+    async def _let_go(self, job_id: int) -> None:
+        try:
+            await jobs.let_go(self._ctx, job_id, self._worker)
+        except (SQLAlchemyError, OSError):  # its lease still runs out: resumed a bit later
+            log.warning("could not hand job %s over", job_id)
 
     async def _attempt(self, job: ClaimedJob, reply: JobReply, client: AsyncWebClient) -> list[int]:
         if job.attempt > jobs.MAX_ATTEMPTS:

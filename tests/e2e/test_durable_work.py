@@ -8,6 +8,7 @@ processes.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import timedelta
 from typing import Any
@@ -302,3 +303,25 @@ async def test_a_share_whose_answer_was_lost_reaches_the_requester_when_recovere
     assert f"#{row.id}" in dm and "Nova" in dm
     await _catch_up(bot)
     assert len(_dms(bot, OWNER)) == 1
+
+
+async def test_a_job_cut_short_by_shutdown_is_handed_over_at_once(bot: Bot) -> None:
+    bot.sandbox.faults.latency_ms = 3_000  # Meta holds the answer when the deadline comes
+    body = command_body(SHARE, OWNER, bot.slack.response_url("cut"))
+    answer = await bot.http.post("/slack/events", content=body, headers=signed_headers(body))
+    assert answer.status_code == 200
+    for _ in range(200):  # until the share is at Meta
+        if await bot.requests():
+            break
+        await asyncio.sleep(0.01)
+    assert await bot.services.background.drain(0.0) == 1
+    [job] = await _jobs(bot)
+    assert job.status == "running" and job.lease_until is not None
+    assert job.lease_until <= utcnow()  # not held until its lease would have run out
+    bot.sandbox.faults.latency_ms = 0
+    assert await bot.services.work.sweep_orphans() == 1
+    await bot.services.background.drain()
+    [job] = await _jobs(bot)
+    assert (job.status, job.attempts) == ("done", 2)
+    told = bot.slack.posted_to("cut")
+    assert any("restarted" in texts(t) for t in told)
