@@ -7,16 +7,20 @@ from collections.abc import Sequence
 from bot.flows.views import RequestView
 from bot.slack.block_parts import named
 from bot.slack.blocks import Message, _section
+from bot.slack.ids import Action, Callback
 from bot.slack.status_text import status_line
 
+# Job names: the subcommand, the button's action_id or the form's callback_id.
 _WHAT = {
     "share": "your share",
-    "unshare": "your unshare",
-    "approve": "your approval",
-    "decline": "your decline",
+    Callback.SHARE.value: "your share",
+    Action.UNSHARE_CONFIRM.value: "your unshare",
+    Action.APPROVE.value: "your approval",
+    Callback.DECLINE.value: "your decline",
     "link": "your link",
     "unlink": "your unlink",
 }
+_DECIDING = frozenset({Action.APPROVE.value, Callback.DECLINE.value})
 
 
 def _what(name: str) -> str:
@@ -34,10 +38,15 @@ def resumed_message(name: str, requests: Sequence[RequestView]) -> Message:
         f"{named(r.agency_name, r.agency_business_id)}): {status_line(r)}"
         for r in requests
     ]
+    later = (
+        "the approval message will show how it ended"
+        if name in _DECIDING
+        else "you will get a DM here when it ends"
+    )
     text = (
         f":arrows_counterclockwise: pixelbot was restarted while it worked on {_what(name)}. "
         "Nothing is done twice; where it stands now:\n" + "\n".join(lines) + "\n"
-        "Anything still in progress is checked with Meta, and its end will be posted here."
+        f"Anything still in progress is checked with Meta, and {later}."
     )
     return Message(text=text, blocks=[_section(text)])
 
