@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import metrics
 from bot.config import Settings
+from bot.flows import jobs
 from bot.flows.access import admins_of
 from bot.flows.context import Context
 from bot.flows.leases import new_worker_id
@@ -32,6 +33,8 @@ from bot.store.db import create_engine, session_factory
 from bot.tokens import TokenBox
 
 log = logging.getLogger(__name__)
+
+KEEP_FINISHED_JOBS = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,7 @@ async def _pass(ctx: Context, client: AsyncWebClient, options: UpkeepOptions) ->
     if options.remind_after is not None:
         report.reminded = await due_reminders(ctx, options.remind_after)
     await SlackSync(ctx, client).run_due()
+    await jobs.prune(ctx, KEEP_FINISHED_JOBS)
     return report
 
 

@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 from pydantic import SecretStr
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.flows.context import Context
@@ -204,7 +204,14 @@ async def _close(
         await session.execute(
             update(Job)
             .where(Job.id == job.id, Job.lease_owner == worker)
-            .values(status=status.value, finished_at=now, lease_until=None, told=told)
+            # The response_url is a capability no longer needed: not kept once finished.
+            .values(
+                status=status.value,
+                finished_at=now,
+                lease_until=None,
+                told=told,
+                reply_ciphertext=None,
+            )
             .execution_options(synchronize_session=False)
         )
         mine = ShareRequest.changed_by_job == job.id
@@ -223,6 +230,18 @@ async def _close(
         )
         changed = await session.scalars(select(ShareRequest.id).where(mine))
         return list(changed.all())
+
+
+async def prune(ctx: Context, older_than: timedelta) -> int:
+    """Forget finished jobs older than `older_than` (the audit log keeps what they did)."""
+    async with ctx.sessions.begin() as session:
+        result = await session.execute(
+            delete(Job).where(
+                Job.status.in_([JobStatus.DONE.value, JobStatus.GIVEN_UP.value]),
+                Job.finished_at < ctx.clock() - older_than,
+            )
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def changed_rows(ctx: Context, job_id: int) -> list[int]:

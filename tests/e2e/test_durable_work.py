@@ -23,6 +23,7 @@ from bot.slack.sync import SlackSync
 from bot.store.models import Job, ShareRequest, utcnow
 from bot.upkeep import UpkeepOptions, upkeep_pass
 from tests.e2e.conftest import (
+    CHECKOUT,
     NOVA,
     NOVA_ADMIN,
     NOVA_CHANNEL,
@@ -94,13 +95,24 @@ async def test_a_command_is_written_down_before_its_ack_and_marked_done_after(bo
         {"text": SHARE},
     )
     assert job.status == "done" and job.told is True and job.attempts == 1
-    # The response_url is a bearer capability: sealed at rest, like tokens.
-    assert job.reply_ciphertext is not None and b"webhook" not in job.reply_ciphertext
-    assert "webhook" in bot.services.flows.box.open(job.reply_ciphertext).get_secret_value()
+    assert job.reply_ciphertext is None  # a capability nobody needs once the job is done
     assert f"<#{NOVA_CHANNEL}>" in reply.text
     [row] = await bot.requests()
     assert row.changed_by_job == job.id and row.slack_due_at is None
     assert (row.card_status, row.requester_status) == ("pending", "pending")
+
+
+async def test_the_response_url_is_sealed_at_rest_and_old_jobs_are_forgotten(bot: Bot) -> None:
+    job_id = await _orphan(bot, SHARE, "sealed")
+    [job] = await _jobs(bot)
+    # The response_url is a bearer capability: sealed at rest, like tokens.
+    assert job.reply_ciphertext is not None and b"webhook" not in job.reply_ciphertext
+    assert "webhook" in bot.services.flows.box.open(job.reply_ciphertext).get_secret_value()
+    await bot.command(SHARE.replace(WEBSITE, CHECKOUT))
+    ctx = bot.services.flows
+    assert await jobs.prune(ctx, timedelta(days=30)) == 0
+    assert await jobs.prune(_later(ctx, 31 * 24 * 60), timedelta(days=30)) == 1
+    assert [j.id for j in await _jobs(bot)] == [job_id]  # the unfinished one is kept
 
 
 async def test_a_command_slack_sends_twice_is_done_once(bot: Bot) -> None:
