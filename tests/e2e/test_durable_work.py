@@ -27,6 +27,7 @@ from tests.e2e.conftest import (
     NOVA,
     NOVA_ADMIN,
     NOVA_CHANNEL,
+    OUTLET,
     OWNER,
     WEBSITE,
     Bot,
@@ -337,3 +338,23 @@ async def test_a_job_cut_short_by_shutdown_is_handed_over_at_once(bot: Bot) -> N
     assert (job.status, job.attempts) == ("done", 2)
     told = bot.slack.posted_to("cut")
     assert any("restarted" in texts(t) for t in told)
+
+
+async def test_two_replicas_syncing_at_once_send_each_message_once(bot: Bot) -> None:
+    bot.slack.outage("chat.postMessage", *[429] * 12)  # three shares' cards, refused
+    for pixel in (WEBSITE, CHECKOUT, OUTLET):
+        await bot.command(f"share {pixel} {NOVA} ANALYZE")
+    assert all(r.slack_due_at is not None and r.slack_ts is None for r in await bot.requests())
+    client = bot.services.work.sync._client
+    for sweep in range(1, 6):  # each round: two replicas at once, after the backoff
+        later = _later(bot.services.flows, 10 * sweep)
+        await asyncio.gather(*(SlackSync(later, client).run_due() for _ in range(2)))
+    rows = await bot.requests()
+    assert all(r.slack_ts and r.slack_due_at is None for r in rows), [
+        (r.status, r.slack_ts, r.slack_due_at, r.slack_lease_until, r.card_status) for r in rows
+    ]
+    accepted = [c.params for c in bot.slack.calls_to("chat.postMessage")[12:]]
+    cards = [p for p in accepted if p["channel"] == NOVA_CHANNEL and not p.get("thread_ts")]
+    assert sorted(buttons(blocks_of(c))[Action.APPROVE] for c in cards) == sorted(
+        str(r.id) for r in rows
+    )
