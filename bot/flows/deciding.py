@@ -16,7 +16,13 @@ from bot.errors import NotFound, PixelbotError
 from bot.flows.access import Acting, NotAdmin, acting_as, admin_ids, require_admin
 from bot.flows.audit import Outcome, about, record, record_conflict
 from bot.flows.context import Context
-from bot.flows.meta.errors import GraphError, outcome_unknown
+from bot.flows.meta.errors import (
+    GraphAnswerUnclear,
+    GraphConnectionLost,
+    GraphError,
+    GraphTimeout,
+    outcome_unknown,
+)
 from bot.flows.meta.types import Decision
 from bot.flows.refusals import refused
 from bot.flows.sharing import clean_note, reread
@@ -59,7 +65,15 @@ async def decide(
     try:
         await ctx.meta.decide_request(claim.agency.token, claim.pending_request_id, decision)
     except GraphError as error:
-        raise await _failed(ctx, actor, claim, decision, error) from error
+        settled = await _status_at_meta(ctx, claim.agency.token, claim.pending_request_id)
+        if settled is _DONE[decision] and outcome_unknown(error):
+            # Meta shows what this click asked for, and its answer never said otherwise:
+            # the click was applied, and its answer lost on the way back.
+            lost = f"Meta applied it, though its answer was lost ({_what_was_lost(error)})"
+            return await _settle(
+                ctx, actor, claim, decision, _DONE[decision], Outcome.OK, error, note=lost
+            )
+        raise await _failed(ctx, actor, claim, decision, error, settled) from error
     return await _settle(ctx, actor, claim, decision, _DONE[decision], Outcome.OK, None)
 
 
@@ -94,28 +108,37 @@ async def _claim(
 
 
 async def _failed(
-    ctx: Context, actor: str, claim: _Claim, decision: Decision, error: GraphError
+    ctx: Context,
+    actor: str,
+    claim: _Claim,
+    decision: Decision,
+    error: GraphError,
+    settled: ShareStatus | None,
 ) -> PixelbotError:
-    """Meta said no, or did not answer: ask Meta where the request stands before anything."""
-    settled = await _status_at_meta(ctx, claim.agency.token, claim.pending_request_id)
+    """Meta said no, or did not answer, and this click is not what Meta shows done."""
     busy = _BUSY[decision]
     if settled is not None and settled is not ShareStatus.PENDING:
         # Decided elsewhere (Business Settings, expiry) before this click reached Meta.
         done = await _settle(ctx, actor, claim, decision, settled, Outcome.FAILED, error)
         return AlreadySettled(done.requests[0], found_at_meta=True)
-    # Still pending (or Meta cannot say): the click did nothing; let it be tried again.
     fields: dict[str, object] = {
-        "decider_slack_id": None,
-        "decision_reason": None,
         "graph_error_code": error.code,
         "graph_error_subcode": error.error_subcode,
         "graph_error_message": error.user_message[:2000],
         "graph_fbtrace_id": error.fbtrace_id,
     }
     uncertain = settled is None and outcome_unknown(error)
-    action, clicked, back = decision.value.lower(), claim.row.id, ShareStatus.PENDING
+    action, clicked = decision.value.lower(), claim.row.id
     async with ctx.sessions.begin() as session:
-        lost = await _move_all(session, actor, action, claim, busy, back, error, fields)
+        if uncertain:
+            # Meta may have applied it and cannot say: the claim (and its decider) stays, as
+            # a crash would leave it, for recovery to finish as Meta shows; never repeated.
+            lost = await _keep_claimed(session, actor, action, claim, busy, error, fields)
+        else:
+            # Meta shows it still pending, or refused it outright: the click did nothing.
+            fields |= {"decider_slack_id": None, "decision_reason": None}
+            back = ShareStatus.PENDING
+            lost = await _move_all(session, actor, action, claim, busy, back, error, fields)
         if clicked not in lost:
             outcome = Outcome.UNKNOWN if uncertain else Outcome.FAILED
             row = await reread(session, clicked)
@@ -125,6 +148,37 @@ async def _failed(
         return AlreadySettled(view)
     agency = claim.agency
     return MetaFailed(error, agency.business_id, agency.name, view, uncertain=uncertain)
+
+
+async def _keep_claimed(
+    session: AsyncSession,
+    actor: str,
+    action: str,
+    claim: _Claim,
+    busy: ShareStatus,
+    error: GraphError,
+    fields: dict[str, object],
+) -> list[int]:
+    """Record the error on every claimed row, which stays `busy`; the ids that had moved."""
+    requests, lost = ShareRequests(session), []
+    for request_id in claim.ids:
+        # The row keeps its state, so the table has no move to check.
+        if not await requests.move(request_id, busy.value, busy.value, **fields):
+            lost.append(request_id)
+            row = await reread(session, request_id)
+            await record_conflict(session, actor, action, row, busy, busy, error)
+    return lost
+
+
+def _what_was_lost(error: GraphError) -> str:
+    """For the audit log: how Meta's answer went missing."""
+    if isinstance(error, GraphAnswerUnclear) or error.http_status is not None:
+        return f"HTTP {error.http_status} without a Graph error object"
+    if isinstance(error, GraphConnectionLost):
+        return "the connection broke before the answer"
+    if isinstance(error, GraphTimeout) and error.waited is not None:
+        return f"no answer within {error.waited:g} s"
+    return "no answer in time"
 
 
 async def _move_all(
@@ -162,6 +216,8 @@ async def _settle(
     target: ShareStatus,
     outcome: Outcome,
     error: GraphError | None,
+    *,
+    note: str | None = None,
 ) -> DecisionOutcome:
     busy = _BUSY[decision]
     by_meta = target is not _DONE[decision]
@@ -177,6 +233,10 @@ async def _settle(
             lead = clicked if clicked in won else won[0]
             others = ", ".join(f"#{i}" for i in won if i != lead)
             row = await reread(session, lead)
+            notes = [
+                f"Meta already shows it {target}" if by_meta else note,
+                f"together with {others}" if others else None,
+            ]
             await record(
                 session,
                 actor,
@@ -184,8 +244,7 @@ async def _settle(
                 outcome,
                 **about(row),
                 error=error,
-                detail=(f"Meta already shows it {target}" if by_meta else None)
-                or (f"together with {others}" if others else None),
+                detail="; ".join(n for n in notes if n) or None,
             )
         views = [RequestView.of(await reread(session, i)) for i in claim.ids]
     if clicked in lost:  # another pass settled it first: say so, as for a later click

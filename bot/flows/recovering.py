@@ -88,8 +88,13 @@ async def _deciding(
     if target is None:
         raise CannotTell(f"Meta reports an unknown status {answer.request_status!r}")
     if target is not ShareStatus.PENDING:
-        ours = _DONE[status] is target  # the interrupted call is what Meta applied
-        why = f"recovered: Meta shows it {answer.request_status}"
+        # Meta shows what the claim asked for: its call was applied, so its clicker decided
+        # (named as usual); any other outcome was decided at Meta, by nobody in Slack.
+        ours = _DONE[status] is target
+        claim = f"{status} by {row.decider_slack_id or 'nobody on record'}"
+        why = f"recovered: Meta shows it {answer.request_status}" + (
+            f", as the claim ({claim}) asked" if ours else f", not what the claim ({claim}) asked"
+        )
         view = await settle(ctx, row.id, status, target, why, keep_decider=ours)
         _add(report.finished, view)
         return

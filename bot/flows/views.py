@@ -69,8 +69,9 @@ class RequestView:
 class MetaFailed(PixelbotError):
     """Meta refused or failed a call made for `business_name`; nothing else was changed.
 
-    `uncertain` means Meta may have applied it (no answer came back): the request stays
-    claimed so that it is checked rather than repeated.
+    `uncertain` means Meta may have applied it and did not say (no answer, or one without
+    the outcome: `error` says which): a share or decision stays claimed so that crash
+    recovery checks it with Meta rather than repeat it; an unshare's rows go back as they were.
     """
 
     def __init__(

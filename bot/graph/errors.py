@@ -1,4 +1,4 @@
-"""Graph errors: the one place where Meta's error object becomes an exception class.
+"""Graph errors: the one place where Meta's error object (or a lost answer) becomes an exception.
 
 The classes are the port's (`bot.flows.meta.errors`); which code maps to which is decided here.
 """
@@ -9,9 +9,14 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import httpx
+
 from bot.flows.meta.errors import (
+    GraphAnswerUnclear,
     GraphAuthError,
     GraphBlocked,
+    GraphConnectError,
+    GraphConnectionLost,
     GraphError,
     GraphInvalidParameter,
     GraphOtherError,
@@ -137,13 +142,40 @@ def error_from_response(
 
 
 def as_timeout(error: GraphError) -> GraphTimeout:
-    """The same failure as a GraphTimeout, so callers know a write may have happened."""
+    """The same failure as a GraphTimeout, so callers know a write may have happened.
+
+    An answer that said nothing of the outcome (a 5xx or an unreadable body) stays what it
+    was, a GraphAnswerUnclear with its HTTP status: it must not be described as a timeout.
+    """
     if isinstance(error, GraphTimeout):
         return error
-    timeout = GraphTimeout(
+    unclear = GraphAnswerUnclear(
         f"{error.message}; the request may have been applied",
         http_status=error.http_status,
         fbtrace_id=error.fbtrace_id,
     )
-    timeout.__cause__ = error
-    return timeout
+    unclear.__cause__ = error
+    return unclear
+
+
+def transport_error(exc: httpx.TransportError, timeouts: Mapping[str, object]) -> GraphError:
+    """What a failure below HTTP means for the call; `timeouts` is httpx's per-request map.
+
+    Only the exception's class is named: its text could in theory carry the URL.
+    """
+    name = type(exc).__name__
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return GraphConnectError(f"could not reach Graph ({name}); nothing was sent")
+    if isinstance(exc, httpx.TimeoutException):
+        phase = "write" if isinstance(exc, httpx.WriteTimeout) else "read"
+        seconds = timeouts.get(phase)
+        waited = float(seconds) if isinstance(seconds, int | float) else None
+        within = f" within {waited:g} s" if waited is not None else ""
+        timeout = GraphTimeout(f"no answer from Graph{within} ({name}); it may have been applied")
+        timeout.waited = waited
+        return timeout
+    if isinstance(exc, httpx.NetworkError | httpx.ProtocolError):
+        return GraphConnectionLost(
+            f"the connection to Graph broke before its answer ({name}); it may have been applied"
+        )
+    return GraphTransientError(f"Graph transport failure ({name})")

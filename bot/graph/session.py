@@ -20,11 +20,10 @@ from bot.flows.meta.errors import (
     GraphOtherError,
     GraphRateLimited,
     GraphTimeout,
-    GraphTransientError,
     outcome_unknown,
 )
 from bot.graph.encoding import appsecret_proof, encode_params
-from bot.graph.errors import as_timeout, error_from_response, parse_body
+from bot.graph.errors import as_timeout, error_from_response, parse_body, transport_error
 from bot.graph.retry import RetryPolicy, retry_delay
 from bot.graph.usage import Usage, parse_usage
 
@@ -201,11 +200,7 @@ class GraphSession:
         # Only the exception's class is logged: its text could in theory name the URL.
         name = type(exc).__name__
         logger.warning("graph %s %s failed: %s", request.method, request.url.path, name)
-        if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-            return GraphConnectError(f"could not reach Graph ({name})")
-        if isinstance(exc, httpx.TimeoutException | httpx.NetworkError | httpx.ProtocolError):
-            return GraphTimeout(f"no answer from Graph ({name}); it may have been applied")
-        return GraphTransientError(f"Graph transport failure ({name})")
+        return transport_error(exc, request.extensions.get("timeout") or {})
 
     def _result(self, request: httpx.Request, response: httpx.Response, token: SecretStr) -> object:
         usage = parse_usage(response.headers)

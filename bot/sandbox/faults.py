@@ -8,7 +8,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, cast, get_args
 
 FaultKind = Literal[
-    "rate_limit", "transient", "timeout", "drop", "token_expired", "permission", "batch_null"
+    "rate_limit",
+    "transient",
+    "timeout",
+    "drop",
+    "server_error",
+    "token_expired",
+    "permission",
+    "batch_null",
 ]
 KINDS: tuple[str, ...] = get_args(FaultKind)
 _METHODS = ("GET", "POST", "DELETE")
@@ -19,9 +26,11 @@ class FaultRule:
     """One injected failure: what happens, to which calls (method, path regex, business), how often.
 
     `path` is searched in the path after the version, e.g. r"/agencies$". A rule fires on every
-    `every`-th matching call, at most `times` times (None: without limit). For timeout, drop
-    and batch_null, `takes_effect` says whether the call is applied before its answer is lost
-    (the case that tests a client's "check before retrying a write").
+    `every`-th matching call, at most `times` times (None: without limit). For timeout, drop,
+    server_error and batch_null, `takes_effect` says whether the call is applied before its
+    answer is lost (the case that tests a client's "check before retrying a write").
+    server_error answers HTTP `status` (5xx) with an empty body: no Graph error object, so the
+    answer does not say whether the call was applied.
     """
 
     kind: FaultKind
@@ -32,6 +41,7 @@ class FaultRule:
     times: int | None = None
     every: int = 1
     code: int = 2
+    status: int = 500
     hold_ms: int = 0
     regain_minutes: int = 5
     takes_effect: bool = True
@@ -54,6 +64,8 @@ class FaultRule:
             raise ValueError("fault `hold_ms` and `regain_minutes` must be >= 0")
         if self.code not in (1, 2):
             raise ValueError("transient fault `code` must be 1 or 2")
+        if not 500 <= self.status <= 599:
+            raise ValueError("server_error fault `status` must be an HTTP 5xx status")
 
     def matches(self, method: str, path: str, business_id: str | None, token: str) -> bool:
         """Whether a call is targeted by this rule (before counting)."""
@@ -120,6 +132,11 @@ class Faults:
     def drop(self, hold_ms: int = 0, times: int | None = 1, **options: Any) -> FaultRule:
         """Hang up on the next `times` matching calls after `hold_ms`, with no answer."""
         return self.add("drop", hold_ms=hold_ms, times=times, **options)
+
+    def server_error(self, times: int | None = 1, **options: Any) -> FaultRule:
+        """Answer the next `times` matching calls HTTP 500 (or `status=`) with an empty body,
+        applied first unless `takes_effect=False`."""
+        return self.add("server_error", times=times, **options)
 
     def expire_token(self, times: int | None = None, **options: Any) -> FaultRule:
         """Answer 190/463 for a `business_id` or `token` (by default from now on)."""

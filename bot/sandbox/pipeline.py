@@ -63,12 +63,7 @@ def execute(state: State, operation: Operation, context: Context) -> Outcome:
         record.fault = fault.kind if fault is not None else None
         _raise_injected(fault, context.now)
         _check_budget(state, record.business_id, context.now)
-        held = fault if fault is not None and fault.kind in _HOLDS else None
-        if held is not None and held.kind != "timeout" and not held.takes_effect:
-            outcome = Outcome(0, None, fault=held)  # lost before it reached "Meta"
-        else:
-            body = _route(state, operation, record.business_id, context, trace)
-            outcome = Outcome(200, body, fault=held)
+        outcome = _answer(state, operation, fault, record.business_id, context, trace)
     except MetaError as error:
         throttled = error.regain_minutes
         outcome = Outcome(error.status, error.envelope(trace))
@@ -95,6 +90,26 @@ def response_headers(
     )
     version = (context.version if context else None) or DEFAULT_VERSION
     return [("x-fb-trace-id", trace), ("facebook-api-version", version), *usage]
+
+
+def _answer(
+    state: State,
+    operation: Operation,
+    fault: FaultRule | None,
+    business_id: str,
+    context: Context,
+    trace: str,
+) -> Outcome:
+    """The routed answer, or what a fault makes of it (held, hung up, a bare 5xx)."""
+    held = fault if fault is not None and fault.kind in _HOLDS else None
+    lost = fault is not None and fault.kind != "timeout" and not fault.takes_effect
+    if fault is not None and fault.kind == "server_error":
+        if not lost:
+            _route(state, operation, business_id, context, trace)
+        return Outcome(fault.status, None)  # no error object: whether it applied is unsaid
+    if held is not None and lost:
+        return Outcome(0, None, fault=held)  # lost before it reached "Meta"
+    return Outcome(200, _route(state, operation, business_id, context, trace), fault=held)
 
 
 def authenticate(world: World, operation: Operation, now: datetime) -> str:

@@ -10,22 +10,32 @@ from bot.errors import Conflict, NotFound, PixelbotError
 from bot.flows.access import NoBusiness, NotAdmin, NotConnected, Refused
 from bot.flows.accounts import NoPixelAccess
 from bot.flows.meta.errors import (
+    GraphAnswerUnclear,
     GraphAuthError,
     GraphBlocked,
+    GraphConnectError,
+    GraphConnectionLost,
     GraphError,
     GraphPermissionError,
     GraphRateLimited,
+    GraphTimeout,
     GraphTransientError,
 )
+from bot.flows.states import ShareStatus
 from bot.flows.views import AlreadyOpen, MetaFailed
-from bot.slack.block_parts import person, user_text
+from bot.slack.block_parts import named, person, user_text
 from bot.slack.blocks import Message, _context, _section, escape, usage_message
+from bot.slack.status_text import request_status
 
 META_TEXT_LIMIT = 1000
-UNCERTAIN = (
-    "Meta did not answer in time, so it may or may not have done it. "
-    "Nothing was recorded as done; trying again is safe."
-)
+# What the call that lost its answer was about, by the state its request was left in.
+_WHAT = {
+    ShareStatus.SUBMITTING: "the share",
+    ShareStatus.APPROVING: "the approval",
+    ShareStatus.DECLINING: "the decline",
+    ShareStatus.CANCELLING: "the cancellation",
+    ShareStatus.REVOKING: "the removal",
+}
 
 
 def _minutes(retry_after: float | None) -> str:
@@ -58,8 +68,62 @@ def _explain(failure: MetaFailed) -> str:
             "wait a while before trying again."
         )
     if isinstance(error, GraphTransientError):
-        return "Meta had a temporary problem; try again in a minute."
+        return f"{_capital(_fact(error))}; try again in a minute."
     return f"Meta refused it: {meta}"  # GraphInvalidParameter and anything else
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _fact(error: GraphError) -> str:
+    """What went wrong on the way to Meta or back, as it happened: never a timeout that wasn't."""
+    status = error.http_status
+    if isinstance(error, GraphConnectError):
+        return "Meta could not be reached, so nothing was sent"
+    if isinstance(error, GraphConnectionLost):
+        return "the connection to Meta broke before Meta answered"
+    if isinstance(error, GraphAnswerUnclear) or (error.code is None and status is not None):
+        if status is not None and status >= 500:
+            return f"Meta answered with a server error (HTTP {status})"
+        return f"Meta's answer{f' (HTTP {status})' if status else ''} could not be read"
+    if isinstance(error, GraphTimeout):
+        if error.waited:
+            return f"Meta did not answer within {error.waited:g} s"
+        return "Meta did not answer in time"
+    if error.code is None:
+        return "the call to Meta failed on the way"
+    return "Meta had a temporary problem"
+
+
+def _uncertain(failure: MetaFailed) -> str:
+    """Meta may have done it: what happened, and what pixelbot does next (nothing twice)."""
+    error, req = failure.error, failure.request
+    status = request_status(req) if req is not None else None
+    answered = isinstance(error, GraphAnswerUnclear) or error.http_status is not None
+    unsaid = " and did not say whether it applied the change" if answered else ""
+    what = _WHAT.get(status, "it") if status is not None else "it"
+    sentence = f"{_capital(_fact(error))}{unsaid}, so {what} may or may not have happened."
+    if req is None:
+        return f"{sentence} Nothing was recorded as done; trying again is safe."
+    if status is ShareStatus.SUBMITTING:
+        # Recovery finds it at Meta (pending or shared) or marks it failed; the row blocks a
+        # second share meanwhile, so "try again" would only be refused.
+        pixel, agency = escape(req.pixel_id), named(req.agency_name, req.agency_business_id)
+        return (
+            f"{sentence} Request #{req.id} is kept, and pixelbot will check it with Meta "
+            "instead of sending it twice, then DM you how it ended: if Meta has it, it goes on "
+            "from there; if not, it is marked failed and you can share again. Until then a new "
+            "share of this pixel with "
+            f"{agency} is refused; `/pixel history {pixel}` shows what pixelbot finds."
+        )
+    if status in (ShareStatus.APPROVING, ShareStatus.DECLINING):
+        return (
+            f"{sentence} Request #{req.id} stays claimed until pixelbot has checked it with "
+            "Meta (a decision is never sent twice): if Meta did it, the request's message and "
+            "its requester are updated as usual; if not, you are told and can decide again."
+        )
+    return f"{sentence} Request #{req.id} is kept until pixelbot has checked it with Meta."
 
 
 def _codes(error: GraphError) -> str:
@@ -75,7 +139,7 @@ def _codes(error: GraphError) -> str:
 def meta_failed_message(failure: MetaFailed) -> Message:
     """Meta refused or did not answer: why, what to do, and Meta's codes to quote."""
     if failure.uncertain:
-        sentence = UNCERTAIN
+        sentence = _uncertain(failure)
     elif isinstance(failure.error, GraphAuthError):
         # Which business must reconnect matters more than Meta's generic wording.
         sentence = _explain(failure)
@@ -83,9 +147,8 @@ def meta_failed_message(failure: MetaFailed) -> Message:
         sentence = user_text(failure.error.error_user_msg, META_TEXT_LIMIT)
     else:
         sentence = _explain(failure)
-    if failure.request is not None:
-        check = " until pixelbot has checked it with Meta" if failure.uncertain else ""
-        sentence += f" Request #{failure.request.id} is kept{check}."
+    if failure.request is not None and not failure.uncertain:
+        sentence += f" Request #{failure.request.id} is kept."
     text = f":x: {sentence}"
     blocks: list[Block] = [_section(text)]
     codes = _codes(failure.error)

@@ -165,6 +165,33 @@ async def test_drop_on_a_real_server_answers_a_bare_502(
     assert (response.status_code, response.content) == (502, b"")
 
 
+@pytest.mark.parametrize("takes_effect", [True, False])
+async def test_server_error_answers_a_bare_5xx_after_applying_or_not(
+    client: httpx.AsyncClient, sandbox: Sandbox, takes_effect: bool
+) -> None:
+    rule = sandbox.faults.server_error(path=r"/agencies$", takes_effect=takes_effect, status=503)
+
+    response = await share(client, sandbox, PIXEL_CHECKOUT, BRIGHT)
+
+    # No Graph error object: the answer does not say whether the share happened.
+    assert (response.status_code, response.content) == (503, b"")
+    assert response.headers["x-fb-trace-id"]
+    assert (BRIGHT in sandbox.world.pixels[PIXEL_CHECKOUT].agencies) is takes_effect
+    after = await share(client, sandbox, PIXEL_CHECKOUT, BRIGHT)
+    assert after.status_code == 200 and rule.fired == 1
+    assert [c.fault for c in sandbox.calls] == ["server_error", None]
+    assert sandbox.calls[0].status == 503
+
+
+def test_server_error_rules_over_the_control_api() -> None:
+    faults = Faults.from_dict({"rules": [{"kind": "server_error", "takes_effect": False}]})
+
+    [rule] = faults.rules
+    assert (rule.kind, rule.status, rule.takes_effect) == ("server_error", 500, False)
+    with pytest.raises(ValueError, match="5xx"):
+        Faults.from_dict({"rules": [{"kind": "server_error", "status": 404}]})
+
+
 async def test_token_expiry_for_one_business(client: httpx.AsyncClient, sandbox: Sandbox) -> None:
     sandbox.faults.expire_token(business_id=BRIGHT)
 

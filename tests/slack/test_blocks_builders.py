@@ -311,9 +311,11 @@ def test_rate_limit_says_minutes_and_uncertain_says_retry_is_safe() -> None:
     uncertain = meta_failed_message(
         failure(GraphTimeout("timed out"), request=request(), uncertain=True)
     )
-    assert "may or may not have done it" in uncertain.text
+    assert "may or may not have happened" in uncertain.text
     assert "Request #12 is kept" in uncertain.text
     assert blocks_of(uncertain, "context") == []
+    unshare = meta_failed_message(failure(GraphTimeout("timed out"), uncertain=True))
+    assert "trying again is safe" in unshare.text
 
 
 def test_refusal_text_is_inert_and_only_the_admins_are_mentioned() -> None:

@@ -74,7 +74,23 @@ class GraphTransientError(GraphError):
 
 
 class GraphTimeout(GraphTransientError):
-    """No answer was read after the request was sent: Meta MAY have applied it (check first)."""
+    """The request was sent and no outcome came back: Meta MAY have applied it (check first).
+
+    A GraphTimeout proper: Meta did not answer within `waited` seconds (None: not known).
+    The subclasses say what else lost the answer, so that nobody is told of a timeout that
+    wasn't.
+    """
+
+    waited: float | None = None
+
+
+class GraphConnectionLost(GraphTimeout):
+    """The connection broke (reset, closed) after the request was sent, before any answer."""
+
+
+class GraphAnswerUnclear(GraphTimeout):
+    """Meta answered, but not whether it applied the request: HTTP 5xx (or an unreadable
+    body) without a Graph error object. `http_status` says which."""
 
 
 class GraphConnectError(GraphTransientError):
