@@ -1,7 +1,8 @@
 """The owner takes a pixel back from an agency, or withdraws a request still pending.
 
-Both are `DELETE /{pixel}/agencies`; Meta treats a repeat as a no-op, so a failed or
-unanswered call simply leaves our rows as they were, to be tried again.
+Both are `DELETE /{pixel}/agencies`; Meta treats a repeat as a no-op, so a failed call
+leaves our rows as they were, to be tried again. An unanswered one is checked first: when
+Meta shows it done (the agency gone from the pixel, the request cancelled), it was.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from bot.flows.context import Context
 from bot.flows.meta.errors import GraphError, outcome_unknown
 from bot.flows.refusals import refused
 from bot.flows.sharing import reread
-from bot.flows.states import ShareStatus, transition
+from bot.flows.states import ShareStatus, from_meta, transition
 from bot.flows.views import MetaFailed, RequestView
 from bot.store.models import ShareRequest
 from bot.store.repositories import Businesses, ShareRequests
@@ -104,13 +105,17 @@ async def unshare(ctx: Context, actor: str, pixel_id: str, agency_id: str) -> Un
         await refused(ctx, actor, "unshare", exc, pixel_id=pixel_id, agency_business_id=agency_id)
         raise
     owner = owned.owner
+    lost: str | None = None
     try:
         await ctx.meta.unshare_pixel(owner.token, pixel_id, agency_id)
     except GraphError as error:
-        await _release(ctx, actor, claimed, error, owner.business_id, pixel_id, agency_id)
-        raise MetaFailed(
-            error, owner.business_id, owner.name, uncertain=outcome_unknown(error)
-        ) from error
+        if not (outcome_unknown(error) and await _applied(ctx, owned, agency_id, claimed)):
+            await _release(ctx, actor, claimed, error, owner.business_id, pixel_id, agency_id)
+            raise MetaFailed(
+                error, owner.business_id, owner.name, uncertain=outcome_unknown(error)
+            ) from error
+        # Meta shows the DELETE done though its answer was lost: it was this click's.
+        lost = f"Meta applied it, though its answer was lost ({error.message[:200]})"
     async with ctx.sessions.begin() as session:
         requests = ShareRequests(session)
         for request_id, was in claimed:
@@ -123,13 +128,46 @@ async def unshare(ctx: Context, actor: str, pixel_id: str, agency_id: str) -> Un
             Outcome.OK,
             business_id=owner.business_id,
             share_request_id=claimed[0][0] if claimed else None,
-            detail=", ".join(f"#{i} {_MOVES[w][1]}" for i, w in claimed) or None,
+            detail="; ".join(
+                part
+                for part in (", ".join(f"#{i} {_MOVES[w][1]}" for i, w in claimed), lost)
+                if part
+            )
+            or None,
             pixel_id=pixel_id,
             agency_business_id=agency_id,
         )
         views = [RequestView.of(await reread(session, i)) for i, _ in claimed]
     agency_name = agency.name if agency else next((v.agency_name for v in views), None)
     return UnshareOutcome(pixel_id, agency_id, tuple(views), owned.pixel.name, agency_name)
+
+
+async def _applied(
+    ctx: Context, owned: OwnedPixel, agency_id: str, claimed: list[tuple[int, ShareStatus]]
+) -> bool:
+    """After a lost answer, whether Meta shows the DELETE done: the agency is no longer on the
+    pixel, and every pending request it withdrew reads cancelled. Anything Meta cannot tell
+    counts as not done (the rows go back; a repeated DELETE is a no-op at Meta)."""
+    token = owned.owner.token
+    try:
+        listed = await ctx.meta.list_agencies(token, owned.pixel.id)
+        if any(a.id == agency_id for a in listed):
+            return False
+        withdrawn = [request_id for request_id, was in claimed if was is ShareStatus.PENDING]
+        async with ctx.sessions() as session:
+            rows = await session.scalars(
+                select(ShareRequest.pending_request_id).where(ShareRequest.id.in_(withdrawn))
+            )
+            pending = list(rows.all())
+        for request_id in pending:
+            if request_id is None:
+                return False
+            request = await ctx.meta.get_request(token, request_id)
+            if from_meta(request.request_status) is not ShareStatus.CANCELLED:
+                return False
+    except GraphError:
+        return False
+    return True
 
 
 async def _rows(session: AsyncSession, pixel_id: str, agency_id: str) -> list[ShareRequest]:

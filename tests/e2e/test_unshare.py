@@ -215,3 +215,43 @@ async def test_a_forged_button_value_changes_nothing(bot: Bot, value: str, said:
     assert said in click.text and "wrong on our side" not in click.text
     assert _deletes(bot) == []
     assert BRIGHT in bot.sandbox.world.pixels[WEBSITE].agencies
+
+
+async def test_a_delete_meta_applied_but_whose_answer_was_lost_is_this_clicks(bot: Bot) -> None:
+    await bot.command(f"share {CHECKOUT} {BRIGHT} ADVERTISE")
+    bot.sandbox.faults.server_error(method="DELETE", path=r"/agencies$", takes_effect=True)
+    done = await bot.click(Action.UNSHARE_CONFIRM, f"{CHECKOUT}:{BRIGHT}", OWNER)
+    [row] = await bot.requests()
+    # Meta no longer lists Bright on the pixel: the DELETE was applied, and by this click.
+    assert (row.status, row.decider_slack_id) == (ShareStatus.REVOKED, OWNER)
+    assert "Removed the access of *Bright Agency*" in done.text
+    assert len(_deletes(bot)) == 1
+    [event] = await _unshares(bot)
+    assert event.outcome == "ok" and "answer was lost" in (event.detail or "")
+
+
+async def test_a_delete_meta_did_not_apply_before_losing_the_answer_keeps_the_share(
+    bot: Bot,
+) -> None:
+    await bot.command(f"share {CHECKOUT} {BRIGHT} ADVERTISE")
+    bot.sandbox.faults.server_error(method="DELETE", path=r"/agencies$", takes_effect=False)
+    done = await bot.click(Action.UNSHARE_CONFIRM, f"{CHECKOUT}:{BRIGHT}", OWNER)
+    [row] = await bot.requests()
+    assert (row.status, row.decider_slack_id) == (ShareStatus.ACTIVE, None)
+    assert "server error (HTTP 500)" in done.text and "may or may not" in done.text
+    assert BRIGHT in bot.sandbox.world.pixels[CHECKOUT].agencies
+    [event] = await _unshares(bot)
+    assert event.outcome == "unknown"
+
+
+async def test_a_withdrawal_meta_applied_but_whose_answer_was_lost_is_this_clicks(
+    bot: Bot,
+) -> None:
+    request = await _pending(bot)
+    bot.sandbox.faults.server_error(method="DELETE", path=r"/agencies$", takes_effect=True)
+    done = await bot.click(Action.UNSHARE_CONFIRM, f"{WEBSITE}:{NOVA}", OWNER)
+    [row] = await bot.requests()
+    assert (row.status, row.decider_slack_id) == (ShareStatus.CANCELLED, OWNER)
+    assert f"Cancelled pending request #{request.id}" in done.text
+    [update] = bot.slack.calls_to("chat.update")
+    assert buttons(blocks_of(update.params)) == {}
