@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, select, update
 
 from bot.flows import jobs
-from bot.flows.access import approvals_channel
+from bot.flows.access import admins_of, approvals_channel
 from bot.flows.context import Context
 from bot.flows.states import ShareStatus
 from bot.flows.views import RequestView
-from bot.store.models import BusinessAdmin, ShareRequest
+from bot.store.models import ShareRequest
 
 # The requester hears of these when someone or something else brought the request there.
 TELL_REQUESTER = frozenset(
@@ -136,7 +136,7 @@ async def _due(ctx: Context, row: ShareRequest, busy_jobs: set[int]) -> Due:
     admins: tuple[str, ...] = ()
     if status is ShareStatus.PENDING and has_card and row.reminders_sent < row.reminders_due:
         reminder = row.reminders_due
-        admins = await _admins(ctx, row.agency_business_id)
+        admins = tuple(await admins_of(ctx, row.agency_business_id))
     return Due(
         request=RequestView.of(row),
         version=row.version,
@@ -175,16 +175,6 @@ async def views_of(ctx: Context, request_ids: Sequence[int]) -> list[RequestView
             select(ShareRequest).where(ShareRequest.id.in_(request_ids)).order_by(ShareRequest.id)
         )
         return [RequestView.of(row) for row in rows.all()]
-
-
-async def _admins(ctx: Context, business_id: str) -> tuple[str, ...]:
-    async with ctx.sessions() as session:
-        found = await session.scalars(
-            select(BusinessAdmin.slack_user_id)
-            .where(BusinessAdmin.business_id == business_id)
-            .order_by(BusinessAdmin.slack_user_id)
-        )
-        return tuple(found.all())
 
 
 async def _set(ctx: Context, request_id: int, **values: Any) -> None:
