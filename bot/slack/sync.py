@@ -11,7 +11,6 @@ and slowly when Slack refused it outright (a channel the bot is not in may be jo
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -87,17 +86,14 @@ class SlackSync:
         self._ctx, self._client, self._poll = ctx, client, poll
         self._worker = new_worker_id()
         self._not_before: dict[str, float] = {}  # Web API method -> monotonic time
-        self._refused: dict[int, str] = {}  # request id -> Slack's refusal of its card
-        self._wake = asyncio.Event()
+        # Cards someone waits on (post_card_now), and Slack's refusal of each, if it refused.
+        self._watched: set[int] = set()
+        self._refused: dict[int, str] = {}
         self._task: asyncio.Task[None] | None = None
         self._methods = {
             "chat.postMessage": client.chat_postMessage,
             "chat.update": client.chat_update,
         }
-
-    def kick(self) -> None:
-        """Something became due: look now rather than at the next poll."""
-        self._wake.set()
 
     async def deliver(self, request_ids: Sequence[int]) -> None:
         """Bring these rows up to date now (those another worker holds are left to it)."""
@@ -109,8 +105,11 @@ class SlackSync:
 
     async def post_card_now(self, request_id: int) -> CardResult:
         """Deliver one row at once and say where its card is (for the requester's reply)."""
-        self._refused.pop(request_id, None)
-        await self.deliver([request_id])
+        self._watched.add(request_id)
+        try:
+            await self.deliver([request_id])
+        finally:
+            self._watched.discard(request_id)
         row = await announcing.card_of(self._ctx, request_id)
         refused = self._refused.pop(request_id, None)
         delayed = row.channel is None and refused is None and row.due
@@ -128,7 +127,9 @@ class SlackSync:
                 return seen
 
     def start(self) -> None:
-        """Run sweeps until stopped: at once, when kicked, and every `poll` seconds."""
+        """Run sweeps until stopped: at once, then every `poll` seconds (the work that makes
+        a change delivers it itself; the sweeps catch what Slack did not take, and what
+        another process changed or left behind)."""
         self._task = asyncio.create_task(self._loop())
 
     async def stop(self) -> None:
@@ -139,13 +140,11 @@ class SlackSync:
 
     async def _loop(self) -> None:
         while True:
-            self._wake.clear()
             try:
                 await self.run_due()
             except Exception:  # a failed sweep must not end the loop; the next one retries
                 log.exception("Slack sync sweep failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
+            await asyncio.sleep(self._poll)
 
     async def _bring(self, due: Due) -> None:
         try:
@@ -199,7 +198,7 @@ class SlackSync:
                 "chat.postMessage", due, patient=True, channel=channel, **message.as_kwargs()
             )
         except _Later as later:
-            if later.seconds >= REFUSED_RETRY_SECONDS:
+            if later.seconds >= REFUSED_RETRY_SECONDS and due.request.id in self._watched:
                 self._refused[due.request.id] = str(later)
             raise
         if answer is not None:
