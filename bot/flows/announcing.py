@@ -63,18 +63,7 @@ class Due:
     tell_requester: bool
     reminder: int | None  # the reminder's number, when one is due
     reminder_admins: tuple[str, ...]
-    attempts: int
-
-    @property
-    def idle(self) -> bool:
-        """Nothing to send: every place shows this version."""
-        return not (
-            self.post_card
-            or self.update_card
-            or self.thread_reply
-            or self.tell_requester
-            or self.reminder
-        )
+    attempts: int  # how many sweeps Slack refused in a row (for the backoff)
 
 
 def _free(now: datetime) -> ColumnElement[bool]:
