@@ -8,11 +8,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.errors import InvalidInput
+from bot.errors import InvalidInput, NotFound
 from bot.flows import ids
 from bot.flows.sharing import clean_note
 from bot.flows.tasks import parse_tasks
 from bot.slack.ids import Field
+
+# share_requests.id is a 32-bit INTEGER on PostgreSQL: a larger id, looked up, is a database
+# error (and an error id for the user) rather than the "no such request" it really is.
+MAX_REQUEST_ID = 2**31 - 1
 
 
 class FormErrors(InvalidInput):
@@ -95,7 +99,7 @@ def decline_form(view: Mapping[str, Any]) -> tuple[int, str | None]:
     try:
         target = request_id(view.get("private_metadata"))
         reason = clean_note(_typed(_text(view, Field.REASON), "the reason"))
-    except InvalidInput as exc:
+    except (InvalidInput, NotFound) as exc:
         # A forged private_metadata is refused in the form too: raising here would make
         # the submission fail with no word to the user (no response_url for modals).
         raise FormErrors({Field.REASON.value: str(exc)}) from None
@@ -103,7 +107,11 @@ def decline_form(view: Mapping[str, Any]) -> tuple[int, str | None]:
 
 
 def request_id(value: object) -> int:
-    """Our request id from a button value or private_metadata; nothing else is accepted."""
-    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,12}", value):
-        return int(value)
-    raise InvalidInput("that button or form does not belong to a pixelbot request")
+    """Our request id from a button value or private_metadata; nothing else is accepted, and
+    an id no request can have is `NotFound` here, before any query."""
+    if not (isinstance(value, str) and re.fullmatch(r"[0-9]{1,12}", value)):
+        raise InvalidInput("that button or form does not belong to a pixelbot request")
+    number = int(value)
+    if not 1 <= number <= MAX_REQUEST_ID:
+        raise NotFound(f"request #{number} does not exist")
+    return number

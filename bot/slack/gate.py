@@ -3,20 +3,22 @@
 Bolt checks signatures too, but parses the body first and indexes payloads unguarded: a
 non-numeric timestamp, unparseable JSON or an odd shape becomes a 500, and its error hook
 would then act on an unverified body (reply to its response_url). So: verify the signature
-here (401), parse the body ourselves (400, and no Bolt quirk such as reading any form that
-mentions "payload" as interactivity), check the shape Bolt will index (400), and only then
-hand Bolt the parsed body.
+here (401) before anything is parsed, parse the body ourselves (400, JSON bounded in size and
+depth first, and no Bolt quirk such as reading any form that mentions "payload" as
+interactivity), check the shape Bolt and our listeners will index (400, bot/slack/shapes.py),
+and only then hand Bolt the parsed body.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl
+
+from bot.slack import shapes
 
 MAX_AGE_SECONDS = 60 * 5  # Slack's own replay window
 
@@ -63,70 +65,31 @@ def verify(
 
 
 def parse(body: bytes, content_type: str) -> dict[str, Any]:
-    """The body as Bolt's dict: JSON (events), or a form (commands) or its `payload` field."""
+    """The body as Bolt's dict: JSON (events), or a form (commands) or its `payload` field.
+
+    Whatever cannot be read is refused (400) with a sentence that names the field, never an
+    exception: the answer goes to whoever sent the body.
+    """
     try:
         text = body.decode("utf-8")
-        if content_type.startswith("application/json") or text.startswith("{"):
-            data: object = json.loads(text)
-        else:
-            form = dict(parse_qsl(text, keep_blank_values=True))
-            data = json.loads(form["payload"]) if "payload" in form else form
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise Rejected(400, f"unreadable body: {type(exc).__name__}") from None
-    if not isinstance(data, dict):
-        raise Rejected(400, "the body is not an object")
-    check_shape(data)
+    except UnicodeDecodeError:
+        raise Rejected(400, "this request's body is not UTF-8 text") from None
+    try:
+        what, data = _decode(text, content_type)
+        if not isinstance(data, dict):
+            raise shapes.Malformed(f"this request's {what} is not a JSON object")
+        shapes.check(data)
+    except shapes.Malformed as exc:
+        raise Rejected(400, str(exc)) from None
     return data
 
 
-def _object(data: Mapping[str, Any], key: str, *, required: bool = False) -> Mapping[str, Any]:
-    value = data.get(key)
-    if value is None and not required:
-        return {}
-    if not isinstance(value, dict):
-        raise Rejected(400, f"`{key}` must be an object")
-    return value
-
-
-def _text(data: Mapping[str, Any], key: str, *, required: bool = False) -> None:
-    value = data.get(key)
-    if (value is None and required) or (value is not None and not isinstance(value, str)):
-        raise Rejected(400, f"`{key}` must be a string")
-
-
-def check_shape(data: Mapping[str, Any]) -> None:
-    """Raise `Rejected(400)` unless every field Bolt and our listeners index has its type."""
-    # Fields Bolt reads as objects when building its context (others it copes with).
-    for key in ("enterprise", "team"):
-        _object(data, key)
-    authorizations = data.get("authorizations")
-    if authorizations is not None and not (
-        isinstance(authorizations, list) and all(isinstance(a, dict) for a in authorizations)
-    ):
-        raise Rejected(400, "`authorizations` must be a list of objects")
-    kind = data.get("type")
-    if kind is None and "command" in data:  # a slash command (form fields are strings)
-        for key in ("command", "user_id", "text"):
-            _text(data, key, required=key != "text")
-        return
-    _text(data, "type", required=True)
-    if kind in ("block_actions", "view_submission", "view_closed", "block_suggestion"):
-        _text(_object(data, "user", required=True), "id", required=True)
-    if kind == "block_actions":
-        actions = data.get("actions")
-        if not isinstance(actions, list) or not actions:
-            raise Rejected(400, "`actions` must be a non-empty list")
-        for action in actions:
-            if not isinstance(action, dict):
-                raise Rejected(400, "each action must be an object")
-            _text(action, "action_id", required=True)
-    if kind in ("view_submission", "view_closed"):
-        view = _object(data, "view", required=True)
-        _text(view, "type", required=True)
-        _text(view, "callback_id", required=True)
-    if kind == "event_callback":
-        event = _object(data, "event", required=True)
-        _text(event, "type", required=True)
-        for key in ("user", "channel", "tab"):
-            _text(event, key)
-        _text(data, "event_id")
+def _decode(text: str, content_type: str) -> tuple[str, object]:
+    """What a refusal calls the body, and its content: JSON (an event), a form's `payload`
+    field (an interaction, JSON too), or the form itself (a command)."""
+    if content_type.startswith("application/json") or text.startswith("{"):
+        return "body", shapes.load_json(text)
+    form = dict(parse_qsl(text, keep_blank_values=True))
+    if "payload" in form:
+        return "`payload`", shapes.load_json(form["payload"], "`payload`")
+    return "body", form

@@ -1,5 +1,5 @@
 """What a hostile test looks at after each request: what the user was shown, what reached Meta,
-and whether the database moved.
+and whether the database moved; and how it sends one, signed as Slack signs.
 
 Everything is read from the real boundaries: the fake Slack Web API (calls and response_url
 posts), the Graph sandbox's call log, and the `share_requests` table.
@@ -8,27 +8,35 @@ posts), the Graph sandbox's call log, and the `share_requests` table.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import logging
+import os
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from sqlalchemy import select
 
+from bot.flows.states import ShareStatus
 from bot.store.models import ShareRequest
 from tests.e2e.conftest import (
     BRIGHT_ADMIN,
     BRIGHT_CHANNEL,
+    NOVA,
     NOVA_ADMIN,
     NOVA_ADMIN2,
     NOVA_CHANNEL,
     OWNER,
     OWNER2,
     STRANGER,
+    WEBSITE,
     Bot,
 )
+from tests.signing import SIGNING_SECRET
 
 # Only ids we validated may sit in a Graph path: an optional version, a numeric id, an edge.
 GRAPH_PATH = re.compile(r"/?(v[0-9]+\.[0-9]+/)?([0-9]+(/[a-z_]+)?)?")
@@ -40,6 +48,14 @@ PYTHON_LEAKS = re.compile(
     r"Name)Error\b|sqlalchemy|asyncpg|aiosqlite|slack_bolt|<class '|\bNone\b.*\bobject\b"
 )
 UNEXPECTED = "went wrong on our side"
+# What a refusal's body must never name: an exception class, a traceback, one of our modules
+# or a library's. Ours are plain sentences about the request.
+INTERNAL_NAMES = re.compile(
+    r"\b[A-Z][A-Za-z]*(Error|Exception|Warning)\b|Exception|Traceback|File \"|<class '|"
+    r"\bbot\.[a-z_]|\b(slack_bolt|slack_sdk|sqlalchemy|asyncpg|aiosqlite|hypothesis)\b|"
+    r"\bjson\.|\bNoneType\b|\b(dict|list|str|int)\(\)"
+)
+WRITES = {"POST", "DELETE", "PUT", "PATCH"}
 
 # `<...>` sequences the bot itself writes: mentions of the people and channels it knows.
 KNOWN = {
@@ -50,6 +66,15 @@ _OUR_MARKUP = re.compile(r"<([@#](?P<id>[UWC][A-Z0-9]+)|(?P<date>!date\^[0-9]+\^
 _ANY_MARKUP = re.compile(r"<[^<>]*>")
 
 _SHARE_COLUMNS = [c.key for c in ShareRequest.__table__.columns]
+
+# Every fuzz test's example count is multiplied by this: PIXELBOT_HOSTILE_SCALE=10 for a long
+# run (the default keeps tests/hostile within about two and a half minutes on two cores).
+SCALE = float(os.environ.get("PIXELBOT_HOSTILE_SCALE", "1"))
+
+
+def examples(count: int) -> int:
+    """`count` hypothesis examples, scaled by PIXELBOT_HOSTILE_SCALE."""
+    return max(1, round(count * SCALE))
 
 
 @dataclass
@@ -96,13 +121,32 @@ async def settle(bot: Bot) -> None:
 
 
 async def post(bot: Bot, body: str | bytes, headers: dict[str, str]) -> httpx.Response:
-    """POST to /slack/events; an exception escaping the ASGI app is what a server sends: 500."""
+    """POST to /slack/events; an exception escaping the ASGI app is what a server sends: 500.
+
+    Whatever was sent, the answer is below 500 and, when it refuses, names nothing internal.
+    """
     try:
         response = await bot.http.post("/slack/events", content=body, headers=headers)
     except Exception as exc:  # an ASGI server turns any escaping exception into a 500
         response = httpx.Response(500, text=f"{type(exc).__name__}: {exc}")
     await settle(bot)
+    assert_plain_answer(response)
     return response
+
+
+def assert_plain_answer(response: httpx.Response) -> None:
+    """Below 500; a refusal (4xx) is a plain sentence. A 200's texts may quote what a person
+    typed, so those are checked as shown (`assert_safe_answer`), not here."""
+    assert response.status_code < 500, f"{response.status_code}: {response.text[:300]}"
+    if response.status_code != 200:
+        leak = INTERNAL_NAMES.search(response.text)
+        assert leak is None, f"a refusal names {leak.group(0)!r}: {response.text[:300]}"
+
+
+def graph_writes_since(bot: Bot, before: Mark) -> list[str]:
+    """Graph calls since `before` that could change something at Meta."""
+    calls = bot.sandbox.calls[before.graph_calls :]
+    return [f"{c.method} {c.path}" for c in calls if c.method.upper() in WRITES]
 
 
 def _strings(node: Any, *, markup: bool) -> str:
@@ -209,3 +253,24 @@ def assert_graph_paths_validated(bot: Bot, before: Mark) -> None:
 def rows_changed(before: Mark, after: list[tuple[Any, ...]]) -> bool:
     """Whether share_requests differs from what `before` saw."""
     return before.rows != after
+
+
+async def pending_request(bot: Bot) -> str:
+    """The id of a request waiting for Nova's decision."""
+    await bot.command(f"share {WEBSITE} {NOVA} ANALYZE", OWNER)
+    [row] = [r for r in await bot.requests() if r.status == ShareStatus.PENDING]
+    return str(row.id)
+
+
+def signed_bytes(body: bytes) -> dict[str, str]:
+    """Slack's signature over the raw bytes (tests.signing signs text, as UTF-8)."""
+    timestamp = str(int(time.time()))
+    base = b"v0:" + timestamp.encode() + b":" + body
+    digest = hmac.new(SIGNING_SECRET.encode(), base, hashlib.sha256).hexdigest()
+    return {"x-slack-request-timestamp": timestamp, "x-slack-signature": "v0=" + digest}
+
+
+async def send_signed(bot: Bot, body: str | bytes, content_type: dict[str, str]) -> httpx.Response:
+    """POST `body` signed as Slack signs it, whatever its bytes (checked as `post` does)."""
+    raw = body.encode() if isinstance(body, str) else body
+    return await post(bot, raw, signed_bytes(raw) | content_type)

@@ -32,6 +32,7 @@ from tests.hostile.harness import (
     assert_inert,
     assert_no_leak,
     assert_safe_answer,
+    examples,
     mark,
     post,
     settle,
@@ -42,7 +43,7 @@ from tests.hostile.harness import (
 from tests.signing import command_body, signed_headers
 
 FUZZ = settings(
-    max_examples=100,
+    max_examples=examples(300),  # two requests each: a stranger's and the owner's
     deadline=None,
     derandomize=True,
     database=None,
