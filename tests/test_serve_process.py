@@ -122,6 +122,12 @@ async def test_socket_mode_answers_help_over_the_socket(
                 "trigger_id": "t",
             },
         }
+        # A payload Bolt would crash on is acknowledged, refused, and changes nothing.
+        odd = {**envelope, "envelope_id": "env-0"}
+        odd["payload"] = {**envelope["payload"], "user_id": 42, "trigger_id": ["t"]}
+        await fake_slack.socket_inbox.put(odd)
+        refused = await asyncio.wait_for(fake_slack.socket_outbox.get(), 10)
+        assert refused == {"envelope_id": "env-0"}
         await fake_slack.socket_inbox.put(envelope)
         ack = await asyncio.wait_for(fake_slack.socket_outbox.get(), 10)
         assert ack["envelope_id"] == "env-1"
@@ -135,7 +141,7 @@ async def test_socket_mode_answers_help_over_the_socket(
             if family.name == "pixelbot_slack_requests"
             for sample in family.samples
         }
-        assert counted == {("slash_command", "200"): 1.0}
+        assert counted == {("slash_command", "200"): 1.0, ("slash_command", "400"): 1.0}
     finally:
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(proc.wait(), 15) == 0

@@ -22,9 +22,9 @@ def register(app: AsyncApp, services: Services) -> None:
     @app.event(Event.APP_HOME_OPENED.value, middleware=[dedupe.middleware(services)])
     async def home_opened(event: dict[str, Any], client: AsyncWebClient) -> None:
         # The event also fires for the Messages tab; publishing then would be wasted work.
-        if event.get("tab") != "home":
-            return
-        user = str(event["user"])
+        user = event.get("user")
+        if event.get("tab") != "home" or not isinstance(user, str):
+            return  # no Home tab to draw, or no one to draw it for
         # Bolt runs event listeners in an untracked task; Background lets shutdown finish it
         # and logs a failure with an error id (there is nobody to reply to).
         services.background.spawn(_publish_home(services, client, user), None)

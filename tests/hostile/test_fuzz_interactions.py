@@ -681,9 +681,18 @@ async def test_an_event_that_fails_is_logged_with_an_error_id(
 ) -> None:
     """An event has nobody to answer: its failure is logged with an id, and nobody is told."""
     before = await mark(bot)
+    # No user: no Home tab to draw, and nothing to fail.
     body = event_body({"type": "app_home_opened", "tab": "home"}, "EvNoUser")
+    response = await post(bot, body, signed_headers(body) | JSON)
+    assert response.status_code == 200
+    assert [r for r in caplog.records if getattr(r, "error_id", None)] == []
+    # Slack refuses to draw it: logged with an error id, nobody told.
+    bot.slack.failures["views.publish"] = "invalid_arguments"
+    home = {"type": "app_home_opened", "tab": "home", "user": OWNER}
+    body = event_body(home, "EvRefused")
     response = await post(bot, body, signed_headers(body) | JSON)
     assert response.status_code == 200
     logged = [r for r in caplog.records if getattr(r, "error_id", None)]
     assert len(logged) == 1 and logged[0].exc_info
-    assert slack_methods_since(bot, before) == ["auth.test"]
+    methods = slack_methods_since(bot, before)
+    assert "views.publish" in methods and "chat.postMessage" not in methods
