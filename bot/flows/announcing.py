@@ -9,8 +9,9 @@ replica may do it; a crash between a post and its record repeats only that one p
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -64,6 +65,7 @@ class Due:
     reminder: int | None  # the reminder's number, when one is due
     reminder_admins: tuple[str, ...]
     attempts: int  # how many sweeps Slack refused in a row (for the backoff)
+    leased_at: float = field(default_factory=time.monotonic)
 
 
 def _free(now: datetime) -> ColumnElement[bool]:

@@ -36,10 +36,12 @@ from bot.slack.request_blocks import (
 )
 from bot.slack.times import now
 from bot.slack.upkeep_blocks import reminder_message
+from bot.slack.web_client import without_rate_limit_waits
 
 log = logging.getLogger(__name__)
 
 LEASE_SECONDS = 60.0
+BATCH = 10  # rows leased at once: a batch must be sent well within its lease
 MAX_BACKOFF_SECONDS = 300.0
 REFUSED_RETRY_SECONDS = 3600.0  # e.g. not_in_channel: someone may invite the bot
 # Slack refuses every call until an operator fixes the app: kept, and tried again slowly.
@@ -83,6 +85,8 @@ class SlackSync:
     """Brings Slack up to the database for due rows; one per process."""
 
     def __init__(self, ctx: Context, client: AsyncWebClient, poll: float = 2.0) -> None:
+        # A 429 must reach this class's per-method backoff, not sleep inside the call.
+        client = without_rate_limit_waits(client)
         self._ctx, self._client, self._poll = ctx, client, poll
         self._worker = new_worker_id()
         self._not_before: dict[str, float] = {}  # Web API method -> monotonic time
@@ -115,7 +119,7 @@ class SlackSync:
         delayed = row.channel is None and refused is None and row.due
         return CardResult(row.channel, refused, delayed)
 
-    async def run_due(self, limit: int = 50) -> int:
+    async def run_due(self, limit: int = BATCH) -> int:
         """One sweep over rows due now; how many were looked at."""
         seen = 0
         while True:
@@ -147,6 +151,11 @@ class SlackSync:
             await asyncio.sleep(self._poll)
 
     async def _bring(self, due: Due) -> None:
+        if time.monotonic() - due.leased_at > LEASE_SECONDS / 2:
+            # Server errors' retries ate the batch's time: another worker may take the row
+            # when the lease ends, so it is given back unsent rather than sent twice.
+            await announcing.release(self._ctx, due, self._worker)
+            return
         try:
             await self._places(due)
         except _Later as later:

@@ -53,6 +53,21 @@ def web_client(token: str, base_url: str) -> AsyncWebClient:
     )
 
 
+def without_rate_limit_waits(client: AsyncWebClient) -> AsyncWebClient:
+    """`client`'s twin that answers a 429 at once instead of sleeping Retry-After inside the
+    call: for a caller with its own per-method backoff (the Slack sync), which then goes on
+    with other methods and rows instead of stalling, and outlasting its leases, in a sleep."""
+    handlers = [
+        h for h in client.retry_handlers if not isinstance(h, AsyncRateLimitErrorRetryHandler)
+    ]
+    return AsyncWebClient(
+        token=client.token,
+        base_url=client.base_url,
+        timeout=client.timeout,
+        retry_handlers=handlers,
+    )
+
+
 class CallCounter(AsyncRetryHandler):
     """Counts each Web API attempt in `pixelbot_slack_api_calls_total`; never retries."""
 
