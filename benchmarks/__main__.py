@@ -10,7 +10,7 @@ from pathlib import Path
 from benchmarks.figures import Figure, report
 
 # Each module has `async def run(quick: bool) -> list[Figure]`.
-SUITE = ("ack", "bulk_link", "reconcile", "views")
+SUITE = ("ack", "bulk_link", "reconcile", "views", "delivery")
 
 
 async def _run(names: list[str], quick: bool) -> list[Figure]:

@@ -27,7 +27,7 @@ class Figure:
         mark = {True: "ok", False: "MISS", None: ""}[self.met]
         target = self.target or ""
         value = f"{self.value:>12.2f}"
-        return f"{self.benchmark:<10} {self.name:<48} {value} {self.unit:<8} {target:<22} {mark}"
+        return f"{self.benchmark:<10} {self.name:<64} {value} {self.unit:<8} {target:<22} {mark}"
 
 
 def at_most(benchmark: str, name: str, value: float, unit: str, limit: float) -> Figure:
@@ -59,23 +59,35 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[rank]
 
 
-HEADER = f"{'benchmark':<10} {'figure':<48} {'value':>12} {'unit':<8} {'target':<22}"
+HEADER = f"{'benchmark':<10} {'figure':<64} {'value':>12} {'unit':<8} {'target':<22}"
 
 
 def report(figures: Sequence[Figure], path: Path) -> int:
-    """Print the table, write the JSON; the number of missed targets."""
+    """Print the table, write the JSON; the number of missed targets.
+
+    The JSON keeps the figures of benchmarks not run this time, as they were recorded
+    (`measured` says when each benchmark's figures were taken)."""
     print(HEADER)
     print("-" * len(HEADER))
     for figure in figures:
         print(figure.row())
     misses = [f for f in figures if f.met is False]
     print(f"\n{len(figures)} figures, {len(misses)} missed targets; JSON in {path}")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    fresh = {f.benchmark for f in figures}
+    earlier = json.loads(path.read_text()) if path.exists() else {}
+    kept = [f for f in earlier.get("figures", []) if f["benchmark"] not in fresh]
+    measured = {
+        f["benchmark"]: earlier.get("measured", {}).get(f["benchmark"], earlier.get("when"))
+        for f in kept
+    }
     path.write_text(
         json.dumps(
             {
-                "when": datetime.now(UTC).isoformat(timespec="seconds"),
+                "when": now,
                 "machine": f"{platform.machine()}, {platform.python_version()}",
-                "figures": [asdict(f) for f in figures],
+                "measured": measured | dict.fromkeys(sorted(fresh), now),
+                "figures": kept + [asdict(f) for f in figures],
             },
             indent=2,
         )

@@ -37,7 +37,8 @@ ACME_ADMIN = "UACMEADMIN1"
 PG_ADMIN_URL = os.environ.get("PIXELBOT_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SECRET_KEY = new_secret_key()  # one per benchmark process; tokens never leave it
 INSERT_CHUNK = 5_000
-_IN_LIST = re.compile(r"\((?:\?|\$\d+|%\(\w+\)s)(?:,\s*(?:\?|\$\d+|%\(\w+\)s))*\)")
+# A list of bound parameters, "(?, ?, ?)": statements differing only in it are one.
+IN_LIST = re.compile(r"\((?:\?|\$\d+|%\(\w+\)s)(?:,\s*(?:\?|\$\d+|%\(\w+\)s))*\)")
 
 
 # Scratch databases.
@@ -62,23 +63,28 @@ async def backends() -> list[str]:
 
 
 @asynccontextmanager
-async def scratch_engine(backend: str) -> AsyncIterator[AsyncEngine]:
-    """An engine on a fresh database migrated to head, dropped afterwards."""
+async def scratch_database(backend: str) -> AsyncIterator[str]:
+    """The URL of a fresh, empty database (an SQLite file, or a PostgreSQL database created
+    for the occasion so nothing else's tables are touched), dropped afterwards."""
     if backend == "sqlite":
         with tempfile.TemporaryDirectory(prefix="pixelbot-bench-") as tmp:
-            async with _migrated(f"sqlite:///{Path(tmp) / 'bench.db'}") as engine:
-                yield engine
+            yield f"sqlite:///{Path(tmp) / 'bench.db'}"
         return
     name = f"pixelbot_bench_{uuid.uuid4().hex[:12]}"
     conn = await _pg_admin()
     try:
         await conn.execute(f'CREATE DATABASE "{name}"')
-        url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-        async with _migrated(url) as engine:
-            yield engine
+        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     finally:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await conn.close()
+
+
+@asynccontextmanager
+async def scratch_engine(backend: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on a fresh database migrated to head, dropped afterwards."""
+    async with scratch_database(backend) as url, _migrated(url) as engine:
+        yield engine
 
 
 @asynccontextmanager
@@ -204,7 +210,7 @@ class SqlTimer:
     def _after(self, conn: Connection, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
         elapsed = perf_counter() - conn.info["bench_started"].pop()
         cost = self.by_text.setdefault(
-            _IN_LIST.sub("(…)", " ".join(statement.split())), StatementCost()
+            IN_LIST.sub("(…)", " ".join(statement.split())), StatementCost()
         )
         cost.count += 1
         cost.seconds += elapsed
