@@ -7,6 +7,7 @@ their own state in the share-request rows, whose claims make every step safe to 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from typing import Any
 
 from pydantic import SecretStr
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.flows.context import Context
 from bot.store.acting import ACTING_JOB
@@ -62,25 +63,80 @@ class ClaimedJob:
     age_seconds: float
 
 
+def _row(ctx: Context, job: NewJob) -> dict[str, Any]:
+    return {
+        "key": job.key[:160],
+        "surface": job.surface,
+        "name": job.name[:40],
+        "actor": job.actor,
+        "payload": job.payload,
+        "reply_ciphertext": None if job.reply_url is None else ctx.box.seal(job.reply_url),
+        "reply_uses": 0,
+        "status": JobStatus.QUEUED.value,
+        "attempts": 0,
+        "created_at": ctx.clock(),
+    }
+
+
 async def enqueue(ctx: Context, job: NewJob) -> int | None:
-    """Write the job and commit; its id, or None when Slack delivered this one already."""
-    row = Job(
-        key=job.key[:160],
-        surface=job.surface,
-        name=job.name[:40],
-        actor=job.actor,
-        payload=job.payload,
-        reply_ciphertext=None if job.reply_url is None else ctx.box.seal(job.reply_url),
-        status=JobStatus.QUEUED.value,
-        created_at=ctx.clock(),
-    )
-    try:
-        async with ctx.sessions.begin() as session:
-            session.add(row)
-            await session.flush()
-            return row.id
-    except IntegrityError:
-        return None  # the same interaction again (a retry): the first job does the work
+    """Write one job and commit; its id, or None when Slack delivered this one already."""
+    [job_id] = await _insert(ctx, [_row(ctx, job)])
+    return job_id
+
+
+async def _insert(ctx: Context, rows: list[dict[str, Any]]) -> list[int | None]:
+    """One INSERT and one COMMIT for all `rows`; each one's id, None for a key already
+    written (by an earlier delivery, or earlier in `rows`)."""
+    async with ctx.sessions.begin() as session:
+        dialect = (await session.connection()).dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        written = await session.execute(
+            insert(Job)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=[Job.key])
+            .returning(Job.id, Job.key)
+        )
+        ids = {key: job_id for job_id, key in written.all()}
+    return [ids.pop(row["key"], None) for row in rows]
+
+
+class Inbox:
+    """Group commit for the ack path: the jobs that arrive while one INSERT is being
+    committed are written together by the next, in one statement and one COMMIT.
+
+    Each caller still waits for its own row's commit (acknowledged means durable); under
+    load, many acks share one round trip instead of queueing for connections and, on
+    SQLite, for the write lock. A lone job is written at once: nothing waits for company.
+    """
+
+    BATCH = 200
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx = ctx
+        self._waiting: list[tuple[dict[str, Any], asyncio.Future[int | None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+
+    async def put(self, job: NewJob) -> int | None:
+        """Write `job`; its id once committed, or None when its key was written already."""
+        future: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((_row(self._ctx, job), future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        return await future
+
+    async def _write(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[: self.BATCH], self._waiting[self.BATCH :]
+            try:
+                ids = await _insert(self._ctx, [row for row, _ in batch])
+            except Exception as exc:  # every waiting ack learns it was not recorded
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), job_id in zip(batch, ids, strict=True):
+                if not future.done():  # its ack may have been cancelled meanwhile
+                    future.set_result(job_id)
 
 
 def _claimable(now: Any, job_id: int | None = None) -> Any:

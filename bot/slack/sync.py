@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -60,6 +60,9 @@ _TRANSIENT = frozenset(
 )
 
 
+_Calls = Mapping[str, Callable[..., Awaitable[Any]]]
+
+
 class _Later(Exception):
     """Slack did not take a call; try the row again in `seconds`."""
 
@@ -85,8 +88,6 @@ class SlackSync:
     """Brings Slack up to the database for due rows; one per process."""
 
     def __init__(self, ctx: Context, client: AsyncWebClient, poll: float = 2.0) -> None:
-        # A 429 must reach this class's per-method backoff, not sleep inside the call.
-        client = without_rate_limit_waits(client)
         self._ctx, self._client, self._poll = ctx, client, poll
         self._worker = new_worker_id()
         self._not_before: dict[str, float] = {}  # Web API method -> monotonic time
@@ -94,9 +95,17 @@ class SlackSync:
         self._watched: set[int] = set()
         self._refused: dict[int, str] = {}
         self._task: asyncio.Task[None] | None = None
-        self._methods = {
+        # Work that delivers its own change (someone waits for the answer) rides out a short
+        # 429 inside the call, as every client here does; the sweeps must not sleep in a
+        # call (the batch would outlast its lease): a 429 reaches the per-method backoff.
+        sweeping = without_rate_limit_waits(client)
+        self._inline: _Calls = {
             "chat.postMessage": client.chat_postMessage,
             "chat.update": client.chat_update,
+        }
+        self._sweeping: _Calls = {
+            "chat.postMessage": sweeping.chat_postMessage,
+            "chat.update": sweeping.chat_update,
         }
 
     async def deliver(self, request_ids: Sequence[int]) -> None:
@@ -105,7 +114,7 @@ class SlackSync:
             for due in await announcing.lease_due(
                 self._ctx, self._worker, LEASE_SECONDS, ids=list(request_ids)
             ):
-                await self._bring(due)
+                await self._bring(due, self._inline)
 
     async def post_card_now(self, request_id: int) -> CardResult:
         """Deliver one row at once and say where its card is (for the requester's reply)."""
@@ -125,7 +134,7 @@ class SlackSync:
         while True:
             batch = await announcing.lease_due(self._ctx, self._worker, LEASE_SECONDS, limit=limit)
             for due in batch:
-                await self._bring(due)
+                await self._bring(due, self._sweeping)
             seen += len(batch)
             if len(batch) < limit:
                 return seen
@@ -150,14 +159,14 @@ class SlackSync:
                 log.exception("Slack sync sweep failed")
             await asyncio.sleep(self._poll)
 
-    async def _bring(self, due: Due) -> None:
+    async def _bring(self, due: Due, calls: _Calls) -> None:
         if time.monotonic() - due.leased_at > LEASE_SECONDS / 2:
             # Server errors' retries ate the batch's time: another worker may take the row
             # when the lease ends, so it is given back unsent rather than sent twice.
             await announcing.release(self._ctx, due, self._worker)
             return
         try:
-            await self._places(due)
+            await self._places(due, calls)
         except _Later as later:
             log.info(
                 "request %s: Slack did not take it (%s); again in %.0f s",
@@ -173,11 +182,11 @@ class SlackSync:
             raise
         await announcing.synced(self._ctx, due, self._worker)
 
-    async def _places(self, due: Due) -> None:
+    async def _places(self, due: Due, calls: _Calls) -> None:
         req = due.request
         status = ShareStatus(req.status)
         if due.post_card and due.approvals_channel:
-            await self._post_card(due, due.approvals_channel)
+            await self._post_card(due, due.approvals_channel, calls)
         if due.update_card and req.slack_channel and req.slack_ts:
             card = (
                 approval_message(req, now())
@@ -185,27 +194,27 @@ class SlackSync:
                 else settled_message(req)
             )
             kwargs = {"channel": req.slack_channel, "ts": req.slack_ts, **card.as_kwargs()}
-            await self._call("chat.update", due, **kwargs)  # gone: nothing left to redraw
+            await self._call(calls, "chat.update", due, **kwargs)  # gone: nothing to redraw
             await announcing.card_updated(self._ctx, due)
         if due.thread_reply:
-            await self._thread(due, thread_reply(req))
+            await self._thread(due, thread_reply(req), calls)
             await announcing.thread_replied(self._ctx, due)
         if due.reminder is not None:
             reminder = Reminder(req, due.reminder_admins, due.reminder)
-            await self._thread(due, reminder_message(reminder, now()))
+            await self._thread(due, reminder_message(reminder, now()), calls)
             await announcing.reminder_sent(self._ctx, due)
         if due.tell_requester:
             message = requester_dm(req)
-            await self._call("chat.postMessage", due, channel=req.requester, **message.as_kwargs())
+            dm = {"channel": req.requester, **message.as_kwargs()}
+            await self._call(calls, "chat.postMessage", due, **dm)
             await announcing.requester_told(self._ctx, due)
 
-    async def _post_card(self, due: Due, channel: str) -> None:
+    async def _post_card(self, due: Due, channel: str, calls: _Calls) -> None:
         message = approval_message(due.request, now())
         try:
             # Patient: not_in_channel and the like end when someone invites the bot.
-            answer = await self._call(
-                "chat.postMessage", due, patient=True, channel=channel, **message.as_kwargs()
-            )
+            post = {"channel": channel, **message.as_kwargs()}
+            answer = await self._call(calls, "chat.postMessage", due, patient=True, **post)
         except _Later as later:
             if later.seconds >= REFUSED_RETRY_SECONDS and due.request.id in self._watched:
                 self._refused[due.request.id] = str(later)
@@ -213,19 +222,21 @@ class SlackSync:
         if answer is not None:
             await announcing.card_posted(self._ctx, due, channel, str(answer["ts"]))
 
-    async def _thread(self, due: Due, message: Message) -> None:
+    async def _thread(self, due: Due, message: Message, calls: _Calls) -> None:
         req = due.request
         kwargs = {"channel": req.slack_channel, "thread_ts": req.slack_ts, **message.as_kwargs()}
-        await self._call("chat.postMessage", due, **kwargs)
+        await self._call(calls, "chat.postMessage", due, **kwargs)
 
-    async def _call(self, method: str, due: Due, *, patient: bool = False, **kwargs: Any) -> Any:
+    async def _call(
+        self, calls: _Calls, method: str, due: Due, *, patient: bool = False, **kwargs: Any
+    ) -> Any:
         """One Web API call; None when Slack refused it for good (the place is given up:
         the message or user is gone), unless `patient`: then it is tried again slowly."""
         wait = self._not_before.get(method, 0.0) - time.monotonic()
         if wait > 0:
             raise _Later(wait, f"{method} is rate-limited")
         try:
-            return await self._methods[method](**kwargs)
+            return await calls[method](**kwargs)
         except SlackApiError as exc:
             judged = self._judge(method, due, exc, patient)
             if isinstance(judged, _Gone):

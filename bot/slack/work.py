@@ -94,6 +94,7 @@ class SlackWork:
 
     def __init__(self, ctx: Context, background: Background) -> None:
         self._ctx, self._background = ctx, background
+        self._inbox = jobs.Inbox(ctx)
         self._handlers: dict[tuple[str, str], JobHandler] = {}
         self._client: AsyncWebClient | None = None
         self._sync: SlackSync | None = None
@@ -132,7 +133,7 @@ class SlackWork:
         key = f"{surface}:{trigger}" if trigger else f"{surface}:none:{uuid.uuid4().hex}"
         url = SecretStr(reply_url) if reply_url else None
         try:
-            return await jobs.enqueue(self._ctx, NewJob(key, surface, name, actor, payload, url))
+            return await self._inbox.put(NewJob(key, surface, name, actor, payload, url))
         except (SQLAlchemyError, OSError) as exc:
             log.error("job not recorded: %s", type(exc).__name__)
             raise NotRecorded() from None

@@ -13,7 +13,7 @@ import dataclasses
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from bot.flows import jobs, reminding, sharing
 from bot.flows.context import Context
@@ -360,3 +360,31 @@ async def test_two_replicas_syncing_at_once_send_each_message_once(bot: Bot) -> 
     assert sorted(buttons(blocks_of(c))[Action.APPROVE] for c in cards) == sorted(
         str(r.id) for r in rows
     )
+
+
+async def test_jobs_acked_together_are_written_in_one_commit(bot: Bot) -> None:
+    inserts: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO JOBS"):
+            inserts.append(statement)
+
+    engine = bot.services.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        triggers = [new_trigger_id() for _ in range(50)]
+        triggers.append(triggers[0])  # Slack delivered one of them twice
+        ids = await asyncio.gather(
+            *(
+                bot.services.work.accept("command", "info", OWNER, {"text": "info 1"}, trigger=t)
+                for t in triggers
+            )
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert len(inserts) == 1  # fifty acks, one statement and one commit
+    assert ids[-1] is None and None not in ids[:-1] and len(set(ids[:-1])) == 50
+    assert len(await _jobs(bot)) == 50
+    # A delivery Slack repeats later, alone, is recognised too.
+    again = await bot.services.work.accept("command", "info", OWNER, {}, trigger=triggers[1])
+    assert again is None
