@@ -127,8 +127,14 @@ async def _pass(ctx: Context, client: AsyncWebClient, options: UpkeepOptions) ->
 
 
 async def _tell_recovered(ctx: Context, client: AsyncWebClient, report: RecoveryReport) -> None:
-    """What is not a request's state: an interrupted click, a request needing a human."""
+    """What is not a request's state: an interrupted click, a request needing a human.
+
+    A click whose job is still to be resumed is told by that job, not here as well."""
+    clicks = [view.id for view, _ in report.interrupted]
+    resumed = await jobs.awaited(ctx, clicks)
     for view, decider in report.interrupted:
+        if view.id in resumed:
+            continue
         await notify.direct(client, decider, reopened_message(view))
     for view in report.attention:
         # The requester, and one admin of the owner who can look into it at Meta.

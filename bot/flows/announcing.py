@@ -9,6 +9,7 @@ replica may do it; a crash between a post and its record repeats only that one p
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -65,6 +66,7 @@ class Due:
     reminder: int | None  # the reminder's number, when one is due
     reminder_admins: tuple[str, ...]
     attempts: int  # how many sweeps Slack refused in a row (for the backoff)
+    lease_owner: str  # this lease's own token: two leases of one process never share rows
     leased_at: float = field(default_factory=time.monotonic)
 
 
@@ -77,6 +79,9 @@ async def lease_due(
 ) -> list[Due]:
     """Lease rows that are due (all due rows, or those of `ids`) and say what each needs."""
     now = ctx.clock()
+    # Each call its own owner: a job's delivery and the loop of one process never both
+    # read back the same row as theirs.
+    worker = f"{worker[:50]}/{secrets.token_hex(4)}"
     where = and_(ShareRequest.slack_due_at.is_not(None), _free(now))
     where = where & (
         ShareRequest.id.in_(ids) if ids is not None else ShareRequest.slack_due_at <= now
@@ -109,10 +114,10 @@ async def lease_due(
     busy_jobs = await jobs.still_running(
         ctx, {row.changed_by_job for row in rows if row.changed_by_job is not None}
     )
-    return [await _due(ctx, row, busy_jobs) for row in rows]
+    return [await _due(ctx, row, busy_jobs, worker) for row in rows]
 
 
-async def _due(ctx: Context, row: ShareRequest, busy_jobs: set[int]) -> Due:
+async def _due(ctx: Context, row: ShareRequest, busy_jobs: set[int], owner: str) -> Due:
     status = ShareStatus(row.status)
     shows = card_state(status)
     has_card = row.slack_ts is not None
@@ -139,6 +144,7 @@ async def _due(ctx: Context, row: ShareRequest, busy_jobs: set[int]) -> Due:
         reminder=reminder,
         reminder_admins=admins,
         attempts=row.slack_attempts,
+        lease_owner=owner,
     )
 
 
@@ -206,7 +212,7 @@ async def reminder_sent(ctx: Context, due: Due) -> None:
     await _set(ctx, due.request.id, reminders_sent=due.reminder)
 
 
-async def synced(ctx: Context, due: Due, worker: str) -> None:
+async def synced(ctx: Context, due: Due) -> None:
     """Every place shows the leased version: clear the mark, unless a change came since."""
     async with ctx.sessions.begin() as session:
         await session.execute(
@@ -215,10 +221,10 @@ async def synced(ctx: Context, due: Due, worker: str) -> None:
             .values(slack_due_at=None, slack_attempts=0)
             .execution_options(synchronize_session=False)
         )
-        await _release(session, due.request.id, worker)
+        await _release(session, due.request.id, due.lease_owner)
 
 
-async def retry_later(ctx: Context, due: Due, worker: str, at: datetime) -> None:
+async def retry_later(ctx: Context, due: Due, at: datetime) -> None:
     """Slack did not take it now: try this row again at `at`."""
     async with ctx.sessions.begin() as session:
         await session.execute(
@@ -227,19 +233,19 @@ async def retry_later(ctx: Context, due: Due, worker: str, at: datetime) -> None
             .values(slack_due_at=at, slack_attempts=ShareRequest.slack_attempts + 1)
             .execution_options(synchronize_session=False)
         )
-        await _release(session, due.request.id, worker)
+        await _release(session, due.request.id, due.lease_owner)
 
 
-async def release(ctx: Context, due: Due, worker: str) -> None:
+async def release(ctx: Context, due: Due) -> None:
     """Give the row back untouched (it stays due)."""
     async with ctx.sessions.begin() as session:
-        await _release(session, due.request.id, worker)
+        await _release(session, due.request.id, due.lease_owner)
 
 
-async def _release(session: Any, request_id: int, worker: str) -> None:
+async def _release(session: Any, request_id: int, owner: str) -> None:
     await session.execute(
         update(ShareRequest)
-        .where(ShareRequest.id == request_id, ShareRequest.slack_lease_owner == worker)
+        .where(ShareRequest.id == request_id, ShareRequest.slack_lease_owner == owner)
         .values(slack_lease_owner=None, slack_lease_until=None)
         .execution_options(synchronize_session=False)
     )

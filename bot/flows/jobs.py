@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -281,7 +281,12 @@ async def _close(
         await session.execute(
             update(ShareRequest)
             .where(mine)
-            .values(slack_due_at=func.coalesce(ShareRequest.slack_due_at, now))
+            # A new version: a sync holding the row since before the job ended must not
+            # clear this mark with its older one (the requester would never be told).
+            .values(
+                version=ShareRequest.version + 1,
+                slack_due_at=func.coalesce(ShareRequest.slack_due_at, now),
+            )
             .execution_options(synchronize_session=False)
         )
         changed = await session.scalars(select(ShareRequest.id).where(mine))
@@ -333,3 +338,20 @@ def acting(job_id: int) -> Iterator[None]:
         yield
     finally:
         ACTING_JOB.reset(token)
+
+
+async def awaited(ctx: Context, request_ids: Sequence[int]) -> set[int]:
+    """Those of these requests whose last job has not finished: that job, resumed, will
+    tell its user where they stand, so nobody else needs to."""
+    if not request_ids:
+        return set()
+    async with ctx.sessions() as session:
+        found = await session.scalars(
+            select(ShareRequest.id)
+            .join(Job, Job.id == ShareRequest.changed_by_job)
+            .where(
+                ShareRequest.id.in_(request_ids),
+                Job.status.in_([JobStatus.QUEUED.value, JobStatus.RUNNING.value]),
+            )
+        )
+        return set(found.all())

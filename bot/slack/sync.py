@@ -163,7 +163,7 @@ class SlackSync:
         if time.monotonic() - due.leased_at > LEASE_SECONDS / 2:
             # Server errors' retries ate the batch's time: another worker may take the row
             # when the lease ends, so it is given back unsent rather than sent twice.
-            await announcing.release(self._ctx, due, self._worker)
+            await announcing.release(self._ctx, due)
             return
         try:
             await self._places(due, calls)
@@ -175,12 +175,12 @@ class SlackSync:
                 later.seconds,
             )
             at = self._ctx.clock() + timedelta(seconds=later.seconds)
-            await announcing.retry_later(self._ctx, due, self._worker, at)
+            await announcing.retry_later(self._ctx, due, at)
             return
         except BaseException:
-            await announcing.release(self._ctx, due, self._worker)
+            await announcing.release(self._ctx, due)
             raise
-        await announcing.synced(self._ctx, due, self._worker)
+        await announcing.synced(self._ctx, due)
 
     async def _places(self, due: Due, calls: _Calls) -> None:
         req = due.request

@@ -21,6 +21,7 @@ _WHAT = {
     "unlink": "your unlink",
 }
 _DECIDING = frozenset({Action.APPROVE.value, Callback.DECLINE.value})
+_SHARING = frozenset({"share", Callback.SHARE.value})
 
 
 def _what(name: str) -> str:
@@ -38,11 +39,12 @@ def resumed_message(name: str, requests: Sequence[RequestView]) -> Message:
         f"{named(r.agency_name, r.agency_business_id)}): {status_line(r)}"
         for r in requests
     ]
-    later = (
-        "the approval message will show how it ended"
-        if name in _DECIDING
-        else "you will get a DM here when it ends"
-    )
+    if name in _SHARING:
+        later = "you will get a DM here when it ends"
+    elif name in _DECIDING:
+        later = "the approval message will show how it ended"
+    else:
+        later = "`/pixel history` will show how it ended"
     text = (
         f":arrows_counterclockwise: pixelbot was restarted while it worked on {_what(name)}. "
         "Nothing is done twice; where it stands now:\n" + "\n".join(lines) + "\n"

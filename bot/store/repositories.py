@@ -127,6 +127,10 @@ class ShareRequests:
         Every change is a new version that Slack must be brought up to (`slack_due_at`).
         """
         now = utcnow()
+        job = ACTING_JOB.get()
+        # A move outside any job (recovery, reconcile) keeps the job that changed the row
+        # last: when that job is resumed it must still see that it got this far.
+        by_job = {} if job is None else {"changed_by_job": job}
         result = await self.session.execute(
             update(ShareRequest)
             .where(ShareRequest.id == request_id, ShareRequest.status == expected)
@@ -134,9 +138,9 @@ class ShareRequests:
                 status=target,
                 updated_at=now,
                 version=ShareRequest.version + 1,
-                changed_by_job=ACTING_JOB.get(),
                 slack_due_at=now,
                 slack_attempts=0,
+                **by_job,
                 **fields,
             )
             .execution_options(synchronize_session=False)

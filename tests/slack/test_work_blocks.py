@@ -46,7 +46,7 @@ def _request(status: str) -> RequestView:
         (Callback.SHARE.value, "your share", "DM"),
         (Action.APPROVE.value, "your approval", "approval message"),
         (Callback.DECLINE.value, "your decline", "approval message"),
-        (Action.UNSHARE_CONFIRM.value, "your unshare", "DM"),
+        (Action.UNSHARE_CONFIRM.value, "your unshare", "/pixel history"),
     ],
 )
 def test_a_resumed_job_says_what_it_was_and_where_each_request_stands(

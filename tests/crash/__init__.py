@@ -1,0 +1,1 @@
+"""Black-box crash tests: real processes SIGKILLed at every step of a flow, then restarted."""
