@@ -185,9 +185,12 @@ async def test_a_click_storm_over_two_replicas_approves_once(
     winner = settled.decider_slack_id
     assert winner in (NOVA_ADMIN, NOVA_ADMIN2)
     edits = _edits(fake_slack, ts)
-    # Only the winner edits the message; a losing click has nothing to redraw.
-    assert len(edits) == 1, f"the approval message was edited {len(edits)} times"
-    assert f"Approved by <@{winner}>" in json.dumps(edits[0])
+    # The winner's edit, and redraws for clicks that found the request settled (what they
+    # saw was stale; redraws asked for at once may be one): always the same settled card,
+    # never its buttons again.
+    assert 2 <= len(edits) <= CLICKS + len(late), len(edits)
+    assert all(f"Approved by <@{winner}>" in json.dumps(e) for e in edits)
+    assert all(Action.APPROVE not in json.dumps(e) for e in edits)
     losers = _told(fake_slack, max(late) + 1)
     assert len(losers) == CLICKS - 1 + len(late)
     for i in losers:

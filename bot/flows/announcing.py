@@ -258,7 +258,12 @@ async def redraw(ctx: Context, request_id: int) -> None:
         await session.execute(
             update(ShareRequest)
             .where(ShareRequest.id == request_id, ShareRequest.slack_ts.is_not(None))
-            .values(card_status=REDRAW, slack_due_at=ctx.clock())
+            # A new version, so that a sync holding the row now does not clear the mark.
+            .values(
+                card_status=REDRAW,
+                slack_due_at=ctx.clock(),
+                version=ShareRequest.version + 1,
+            )
             .execution_options(synchronize_session=False)
         )
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from bot.flows import announcing, deciding, sharing
 from bot.flows.meta.types import Decision
+from bot.flows.states import ShareStatus
 from bot.flows.views import AlreadySettled
 from bot.slack.blocks import Message, _context
 from bot.slack.request_blocks import share_result_message
@@ -56,7 +57,10 @@ async def decide_and_announce(
     try:
         outcome = await deciding.decide(services.flows, user, request_id, decision, reason)
     except AlreadySettled as exc:
-        await announcing.redraw(services.flows, exc.request.id)
-        await services.work.sync.deliver([exc.request.id])
+        # Settled (not merely being decided by another click): what the clicker saw was stale.
+        settled = announcing.card_state(ShareStatus(exc.request.status)) is not ShareStatus.PENDING
+        if settled:
+            await announcing.redraw(services.flows, exc.request.id)
+            await services.work.sync.deliver([exc.request.id])
         raise
     await services.work.sync.deliver([r.id for r in outcome.requests])
