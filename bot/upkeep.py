@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import metrics
 from bot.config import Settings
-from bot.flows import jobs
+from bot.flows import announcing, jobs
 from bot.flows.access import admins_of
 from bot.flows.context import Context
 from bot.flows.leases import new_worker_id
@@ -131,7 +131,8 @@ async def _tell_recovered(ctx: Context, client: AsyncWebClient, report: Recovery
 
     A click whose job is still to be resumed is told by that job, not here as well."""
     clicks = [view.id for view, _ in report.interrupted]
-    resumed = await jobs.awaited(ctx, clicks)
+    # A click whose job ended first made its clicker the row's watcher: the sync tells them.
+    resumed = await jobs.awaited(ctx, clicks) | await announcing.watched(ctx, clicks)
     for view, decider in report.interrupted:
         if view.id in resumed:
             continue

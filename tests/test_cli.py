@@ -198,4 +198,4 @@ def test_db_downgrade_for_a_rollback_then_upgrade_again(cli) -> None:
     assert "Can't locate revision identified by '9999'" in unknown.output
     assert "Traceback" not in unknown.output
     up = cli("db", "upgrade")
-    assert up.output.strip().endswith("is at revision 0004 (head)")
+    assert up.output.strip().endswith("is at revision 0005 (head)")

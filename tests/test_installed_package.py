@@ -75,7 +75,7 @@ def test_db_upgrade_from_an_empty_folder(empty: Path, database_url: str) -> None
     env = {} if database_url.startswith("sqlite") else {"DATABASE_URL": database_url}
     done = _pixelbot(empty, env, "db", "upgrade")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().endswith("is at revision 0004 (head)")
+    assert done.stdout.strip().endswith("is at revision 0005 (head)")
     if database_url.startswith("sqlite"):
         assert sorted(p.name for p in empty.iterdir())[:1] == ["pixelbot.db"]
     again = _pixelbot(empty, env, "db", "upgrade")

@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, and_, or_, select, update
 from bot.flows import jobs
 from bot.flows.access import admins_of, approvals_channel
 from bot.flows.context import Context
-from bot.flows.states import ShareStatus
+from bot.flows.states import IN_FLIGHT, ShareStatus
 from bot.flows.views import RequestView
 from bot.store.models import ShareRequest
 
@@ -63,6 +63,8 @@ class Due:
     update_card: bool
     thread_reply: bool
     tell_requester: bool
+    watcher: str | None  # someone to tell the end of the change they started (`jobs.finish`)
+    watched_from: str | None  # the claim they started: what "the end" is the end of
     reminder: int | None  # the reminder's number, when one is due
     reminder_admins: tuple[str, ...]
     attempts: int  # how many sweeps Slack refused in a row (for the backoff)
@@ -128,6 +130,7 @@ async def _due(ctx: Context, row: ShareRequest, busy_jobs: set[int], owner: str)
     # The job that made the change tells its own user; the requester hears after it ends.
     job_busy = row.changed_by_job in busy_jobs
     tell = status in TELL_REQUESTER and row.requester_status != status.value and not job_busy
+    watcher = None if status in IN_FLIGHT or job_busy else row.watcher_slack_id
     reminder = None
     admins: tuple[str, ...] = ()
     if status is ShareStatus.PENDING and has_card and row.reminders_sent < row.reminders_due:
@@ -141,6 +144,8 @@ async def _due(ctx: Context, row: ShareRequest, busy_jobs: set[int], owner: str)
         update_card=has_card and row.card_status != shows.value,
         thread_reply=has_card and settled and row.thread_status != shows.value,
         tell_requester=tell,
+        watcher=watcher,
+        watched_from=row.watched_from if watcher else None,
         reminder=reminder,
         reminder_admins=admins,
         attempts=row.slack_attempts,
@@ -204,6 +209,30 @@ async def thread_replied(ctx: Context, due: Due) -> None:
 async def requester_told(ctx: Context, due: Due) -> None:
     """The requester heard of the leased state."""
     await _set(ctx, due.request.id, requester_status=due.request.status)
+
+
+async def watcher_told(ctx: Context, due: Due) -> None:
+    """The watcher heard the end of their change: they watch no more."""
+    async with ctx.sessions.begin() as session:
+        await session.execute(
+            update(ShareRequest)
+            .where(ShareRequest.id == due.request.id, ShareRequest.watcher_slack_id == due.watcher)
+            .values(watcher_slack_id=None, watched_from=None)
+            .execution_options(synchronize_session=False)
+        )
+
+
+async def watched(ctx: Context, request_ids: Sequence[int]) -> set[int]:
+    """Those of these requests someone watches: the sync tells them the end."""
+    if not request_ids:
+        return set()
+    async with ctx.sessions() as session:
+        found = await session.scalars(
+            select(ShareRequest.id).where(
+                ShareRequest.id.in_(request_ids), ShareRequest.watcher_slack_id.is_not(None)
+            )
+        )
+        return set(found.all())
 
 
 async def reminder_sent(ctx: Context, due: Due) -> None:

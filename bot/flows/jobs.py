@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
@@ -18,13 +18,16 @@ from typing import Any
 from pydantic import SecretStr
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.flows.context import Context
+from bot.flows.states import IN_FLIGHT
 from bot.store.acting import ACTING_JOB
 from bot.store.models import Job, ShareRequest
 
 # A job claimed this many times without finishing is given up, and its user told so.
 MAX_ATTEMPTS = 3
+_BUSY = frozenset(s.value for s in IN_FLIGHT)
 
 
 class JobStatus(StrEnum):
@@ -240,20 +243,34 @@ async def count_reply(ctx: Context, job_id: int) -> int:
         return int(uses or 0)
 
 
-async def finish(ctx: Context, job: ClaimedJob, worker: str, *, told: bool) -> list[int]:
+async def finish(
+    ctx: Context,
+    job: ClaimedJob,
+    worker: str,
+    *,
+    told: bool,
+    shown_busy: Mapping[int, str] | None = None,
+) -> list[int]:
     """Mark the job done and hand the rows it changed to the Slack sync; their ids.
 
-    When its actor heard the end and is the requester, the requester's DM is not needed."""
-    return await _close(ctx, job, worker, JobStatus.DONE, told)
+    When its actor heard the end and is the requester, the requester's DM is not needed.
+    When they heard only that a change is under way (`shown_busy`, or a row still in flight
+    now) and are not the requester, they become its watcher: the sync tells them the end."""
+    return await _close(ctx, job, worker, JobStatus.DONE, told, shown_busy or {})
 
 
 async def give_up(ctx: Context, job: ClaimedJob, worker: str, *, told: bool) -> list[int]:
     """Mark the job as never finished (the user was told so, when `told`)."""
-    return await _close(ctx, job, worker, JobStatus.GIVEN_UP, told)
+    return await _close(ctx, job, worker, JobStatus.GIVEN_UP, told, {})
 
 
 async def _close(
-    ctx: Context, job: ClaimedJob, worker: str, status: JobStatus, told: bool
+    ctx: Context,
+    job: ClaimedJob,
+    worker: str,
+    status: JobStatus,
+    told: bool,
+    shown_busy: Mapping[int, str],
 ) -> list[int]:
     now = ctx.clock()
     async with ctx.sessions.begin() as session:
@@ -278,6 +295,7 @@ async def _close(
                 .values(requester_status=ShareRequest.status)
                 .execution_options(synchronize_session=False)
             )
+        await _watch(session, job, shown_busy)
         await session.execute(
             update(ShareRequest)
             .where(mine)
@@ -291,6 +309,27 @@ async def _close(
         )
         changed = await session.scalars(select(ShareRequest.id).where(mine))
         return list(changed.all())
+
+
+async def _watch(session: AsyncSession, job: ClaimedJob, shown_busy: Mapping[int, str]) -> None:
+    """The job's actor watches each row of theirs that is, or was shown them as, in flight
+    (`shown_busy`: row -> the claim it showed), unless they are its requester (whose DM
+    tells them anyway)."""
+    rows = await session.execute(
+        select(ShareRequest.id, ShareRequest.status).where(
+            ShareRequest.changed_by_job == job.id, ShareRequest.requester_slack_id != job.actor
+        )
+    )
+    for row_id, status in rows.all():
+        claim = status if status in _BUSY else shown_busy.get(row_id)
+        if claim is None:
+            continue
+        await session.execute(
+            update(ShareRequest)
+            .where(ShareRequest.id == row_id)
+            .values(watcher_slack_id=job.actor, watched_from=claim)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def prune(ctx: Context, older_than: timedelta) -> int:

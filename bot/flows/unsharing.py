@@ -109,7 +109,15 @@ async def unshare(ctx: Context, actor: str, pixel_id: str, agency_id: str) -> Un
     try:
         await ctx.meta.unshare_pixel(owner.token, pixel_id, agency_id)
     except GraphError as error:
-        if not (outcome_unknown(error) and await _applied(ctx, owned, agency_id, claimed)):
+        applied = (
+            await _applied(ctx, owned, agency_id, claimed) if outcome_unknown(error) else False
+        )
+        if applied is None and claimed:
+            # Meta cannot say yet: the claims stay for crash recovery to check (a removal is
+            # never sent twice), and the clicker watches them (`jobs.finish`).
+            kept = await _kept(ctx, actor, claimed, error, owner.business_id, pixel_id, agency_id)
+            raise MetaFailed(error, owner.business_id, owner.name, kept, uncertain=True) from error
+        if not applied:
             await _release(ctx, actor, claimed, error, owner.business_id, pixel_id, agency_id)
             raise MetaFailed(
                 error, owner.business_id, owner.name, uncertain=outcome_unknown(error)
@@ -144,10 +152,11 @@ async def unshare(ctx: Context, actor: str, pixel_id: str, agency_id: str) -> Un
 
 async def _applied(
     ctx: Context, owned: OwnedPixel, agency_id: str, claimed: list[tuple[int, ShareStatus]]
-) -> bool:
+) -> bool | None:
     """After a lost answer, whether Meta shows the DELETE done: the agency is no longer on the
-    pixel, and every pending request it withdrew reads cancelled. Anything Meta cannot tell
-    counts as not done (the rows go back; a repeated DELETE is a no-op at Meta)."""
+    pixel, and every pending request it withdrew reads cancelled. False when Meta shows it
+    not done (the rows go back; a repeated DELETE is a no-op at Meta); None when Meta could
+    not be asked."""
     token = owned.owner.token
     try:
         listed = await ctx.meta.list_agencies(token, owned.pixel.id)
@@ -166,7 +175,7 @@ async def _applied(
             if from_meta(request.request_status) is not ShareStatus.CANCELLED:
                 return False
     except GraphError:
-        return False
+        return None
     return True
 
 
@@ -200,6 +209,31 @@ async def _claim(
         if await transition(requests, row.id, was, _MOVES[was][0], decider_slack_id=actor):
             claimed.append((row.id, was))
     return claimed
+
+
+async def _kept(
+    ctx: Context,
+    actor: str,
+    claimed: list[tuple[int, ShareStatus]],
+    error: GraphError,
+    owner_id: str,
+    pixel_id: str,
+    agency_id: str,
+) -> RequestView:
+    """Record the unknown outcome and leave the claims in flight; the first claimed row."""
+    async with ctx.sessions.begin() as session:
+        await record(
+            session,
+            actor,
+            "unshare",
+            Outcome.UNKNOWN,
+            business_id=owner_id,
+            share_request_id=claimed[0][0],
+            error=error,
+            pixel_id=pixel_id,
+            agency_business_id=agency_id,
+        )
+        return RequestView.of(await reread(session, claimed[0][0]))
 
 
 async def _release(

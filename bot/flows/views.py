@@ -70,8 +70,9 @@ class MetaFailed(PixelbotError):
     """Meta refused or failed a call made for `business_name`; nothing else was changed.
 
     `uncertain` means Meta may have applied it and did not say (no answer, or one without
-    the outcome: `error` says which): a share or decision stays claimed so that crash
-    recovery checks it with Meta rather than repeat it; an unshare's rows go back as they were.
+    the outcome: `error` says which): the request stays claimed so that crash recovery
+    checks it with Meta rather than repeat it (an unshare's rows go back as they were when
+    Meta shows the access still there).
     """
 
     def __init__(

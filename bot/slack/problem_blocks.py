@@ -123,6 +123,11 @@ def _uncertain(failure: MetaFailed) -> str:
             "Meta (a decision is never sent twice): if Meta did it, the request's message and "
             "its requester are updated as usual; if not, you are told and can decide again."
         )
+    if status in (ShareStatus.REVOKING, ShareStatus.CANCELLING):
+        return (
+            f"{sentence} Request #{req.id} stays claimed until pixelbot has checked it with "
+            "Meta (a removal is never sent twice), and you get a DM saying how it ended."
+        )
     return f"{sentence} Request #{req.id} is kept until pixelbot has checked it with Meta."
 
 

@@ -35,7 +35,7 @@ from bot.slack.request_blocks import (
     thread_reply,
 )
 from bot.slack.times import now
-from bot.slack.upkeep_blocks import reminder_message
+from bot.slack.upkeep_blocks import reminder_message, watcher_message
 from bot.slack.web_client import without_rate_limit_waits
 
 log = logging.getLogger(__name__)
@@ -208,6 +208,12 @@ class SlackSync:
             dm = {"channel": req.requester, **message.as_kwargs()}
             await self._call(calls, "chat.postMessage", due, **dm)
             await announcing.requester_told(self._ctx, due)
+        if due.watcher is not None:
+            message = watcher_message(req, due.watched_from)
+            await self._call(
+                calls, "chat.postMessage", due, channel=due.watcher, **message.as_kwargs()
+            )
+            await announcing.watcher_told(self._ctx, due)
 
     async def _post_card(self, due: Due, channel: str, calls: _Calls) -> None:
         message = approval_message(due.request, now())

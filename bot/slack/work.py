@@ -28,6 +28,7 @@ from bot.flows import announcing, jobs
 from bot.flows.context import Context
 from bot.flows.jobs import ClaimedJob, NewJob
 from bot.flows.leases import new_worker_id
+from bot.flows.states import IN_FLIGHT
 from bot.slack.background import Background
 from bot.slack.errors import report
 from bot.slack.sync import SlackSync
@@ -176,7 +177,10 @@ class SlackWork:
             if earlier:  # its first run got that far: say where they stand, do nothing again
                 views = await announcing.views_of(self._ctx, earlier)
                 await reply(**resumed_message(job.name, views).as_kwargs())
-                return await jobs.finish(self._ctx, job, self._worker, told=reply.told)
+                busy = {v.id: v.status for v in views if v.status in IN_FLIGHT}
+                return await jobs.finish(
+                    self._ctx, job, self._worker, told=reply.told, shown_busy=busy
+                )
         handler = self._handlers[(job.surface, job.name)]
         with jobs.acting(job.id):
             try:

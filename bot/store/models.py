@@ -142,6 +142,10 @@ class ShareRequest(Base):
     thread_status: Mapped[str | None] = mapped_column(String(20))  # last outcome in the thread
     requester_status: Mapped[str | None] = mapped_column(String(20))  # last told to requester
     reminders_due: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Someone other than the requester whose change was still at Meta when their work ended
+    # (a crash, a lost answer): the sync tells them its end. `watched_from`: the claim.
+    watcher_slack_id: Mapped[str | None] = mapped_column(SLACK_ID)
+    watched_from: Mapped[str | None] = mapped_column(String(20))
 
     __table_args__ = (
         Index("ix_share_requests_agency_status", "agency_business_id", "status"),

@@ -17,6 +17,7 @@ from tests.crash.flows import FLOWS
 # (message pattern, the state it announces: None = not an end); the first match wins.
 _ANNOUNCES: tuple[tuple[str, str | None], ...] = (
     (r"Being (sent to Meta|approved|declined|cancelled|removed)", None),
+    (r"still shared with", "active"),
     (r"interrupted before it reached Meta", "pending"),
     (r"already has request #\d+ to business \d+ \(pending\)", "pending"),
     (r"Meta refused", "failed"),

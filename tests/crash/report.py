@@ -18,7 +18,8 @@ _LABELS = (
     (r"already has request", "refused: already open"),
     (r"was already approved", "'already approved, nothing changed'"),
     (r"no request on record", "'no request on record'"),
-    (r"never reached Meta", "'Meta refused: never reached Meta'"),
+    (r"Meta refused.*never reached Meta", "'Meta refused: never reached Meta'"),
+    (r"removal of .* never reached Meta", "removal never reached Meta, may remove again"),
     (r"Linked 0 · already linked 1", "already linked"),
 )
 

@@ -22,10 +22,13 @@ from bot.slack.ids import Action, Callback, Field
 from bot.store.models import AuditEvent, ShareRequest
 from bot.upkeep import UpkeepOptions, UpkeepReport, upkeep_pass
 from tests.e2e.conftest import (
+    BRIGHT,
+    CHECKOUT,
     NOVA,
     NOVA_ADMIN,
     NOVA_ADMIN2,
     OWNER,
+    OWNER2,
     WEBSITE,
     Bot,
     approval_posts,
@@ -357,3 +360,41 @@ async def test_an_interrupted_approving_claim_is_the_clickers_only_if_meta_shows
     assert shown in _card(bot)
     assert shown in _told(bot, OWNER)
     assert _decisions(bot, request) == []  # recovery never repeats the call
+
+
+# An unshare whose answer was lost, clicked by an admin who is not the requester: recovery
+# finishes it, and the clicker (who heard only "may or may not") is told its end by DM.
+
+
+@pytest.mark.parametrize(
+    ("takes_effect", "status", "clicker_hears"),
+    [
+        (True, ShareStatus.REVOKED, "went through"),
+        (False, ShareStatus.ACTIVE, "never reached Meta"),
+    ],
+)
+async def test_an_unshare_whose_answer_was_lost_reaches_its_clicker_when_recovered(
+    bot: Bot, takes_effect: bool, status: ShareStatus, clicker_hears: str
+) -> None:
+    await bot.command(f"share {CHECKOUT} {BRIGHT} ADVERTISE")  # a partner: shared at once
+    [row] = await bot.requests()
+    assert row.status == ShareStatus.ACTIVE and row.requester_slack_id == OWNER
+    path = rf"^/{CHECKOUT}/agencies$"
+    bot.sandbox.faults.server_error(method="DELETE", path=path, takes_effect=takes_effect)
+    bot.sandbox.faults.deny(path, method="GET", times=1)  # the check after it fails too
+    click = await bot.click(Action.UNSHARE_CONFIRM, f"{CHECKOUT}:{BRIGHT}", OWNER2)
+    assert "may or may not have happened" in click.text
+    assert f"Request #{row.id} stays claimed" in click.text and "DM" in click.text
+    assert (await _row(bot, row.id)).status == ShareStatus.REVOKING
+    assert _told(bot, OWNER2) == ""  # nothing to tell yet: the end is not known
+
+    await _upkeep(bot)
+    assert (await _row(bot, row.id)).status == status
+    [dm] = [texts(blocks_of(p)) for p in bot.posts(OWNER2)]
+    assert clicker_hears in dm and "Bright" in dm
+    # The requester hears only of a change (a removal that never happened is none).
+    assert (f"#{row.id}" in _told(bot, OWNER)) is (status is ShareStatus.REVOKED)
+    await _upkeep(bot)
+    assert len(bot.posts(OWNER2)) == 1  # told once
+    row = await _row(bot, row.id)
+    assert (row.watcher_slack_id, row.watched_from) == (None, None)
