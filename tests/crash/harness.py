@@ -147,7 +147,9 @@ class World:
         """Every process's output (the last `tail` characters of each), for a failure."""
         parts = [self.sandbox.log, *(b.running.log for b in self.bots)]
         cut = -tail if tail else 0
-        return "\n".join(f"--- {p.name}\n{p.read_text()[cut:]}" for p in parts if p.exists())
+        logs = [f"--- {p.name}\n{p.read_text()[cut:]}" for p in parts if p.exists()]
+        seen = [f"{c.method} {c.params.get('channel', '')}" for c in self.slack.calls]
+        return "\n".join([*logs, f"--- the fake Slack was called: {seen}"])
 
 
 async def until(

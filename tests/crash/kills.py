@@ -29,11 +29,14 @@ SIGNAL_SECONDS = 30.0  # how long a step may take to show up on a loaded machine
 SQLITE_SETTLE = 0.5  # SQLite: time for the bot to reach the write its lock blocks
 
 
-async def _signals(events: Sequence[asyncio.Event], what: str) -> None:
+async def _signals(
+    events: Sequence[asyncio.Event], what: str, triggers: Sequence[Trigger] = ()
+) -> None:
     try:
         await asyncio.wait_for(asyncio.gather(*(e.wait() for e in events)), SIGNAL_SECONDS)
     except TimeoutError:
-        raise AssertionError(f"not within {SIGNAL_SECONDS:g} s: {what}") from None
+        late = [t.flow for t, e in zip(triggers, events, strict=False) if not e.is_set()]
+        raise AssertionError(f"not within {SIGNAL_SECONDS:g} s: {what} (not yet: {late})") from None
 
 
 def writes(calls: list[dict[str, Any]], trigger: Trigger) -> list[dict[str, Any]]:
@@ -102,7 +105,7 @@ async def after_ack(world: World, bot: Bot, triggers: Sequence[Trigger]) -> None
     """Acked, each job running, its Graph write on the wire: Meta never gets it."""
     held = [world.proxy.hold(t.request_line, t.request_body) for t in triggers]
     await _post_all(world, bot, triggers)
-    await _signals([h.arrived for h in held], "every Graph write to reach the proxy")
+    await _signals([h.arrived for h in held], "every Graph write to reach the proxy", triggers)
     await bot.kill()
 
 
@@ -139,7 +142,7 @@ async def after_commit(world: World, bot: Bot, triggers: Sequence[Trigger]) -> N
     """Meta's answers committed; each flow's first Slack post is on the wire, never arrives."""
     held = [world.slack.hold(t.first_post) for t in triggers]
     await _post_all(world, bot, triggers)
-    await _signals([h.arrived for h in held], "every first Slack post after the commit")
+    await _signals([h.arrived for h in held], "every first Slack post after the commit", triggers)
     in_flight = [r.id for r in await world.rows() if r.status in IN_FLIGHT]
     assert not in_flight, f"requests {in_flight} not committed before their first post"
     await bot.kill()
@@ -150,7 +153,7 @@ async def between_posts(world: World, bot: Bot, triggers: Sequence[Trigger]) -> 
     held = [world.slack.hold(t.second_post) for t in triggers if t.second_post is not None]
     assert len(held) == len(triggers), "a flow with one post has no 'between posts'"
     await _post_all(world, bot, triggers)
-    await _signals([h.arrived for h in held], "every second Slack post")
+    await _signals([h.arrived for h in held], "every second Slack post", triggers)
     for t in triggers:
         first = t.first_post
         assert any(first(d.kind, d.name, d.params) for d in world.slack.delivered), t.flow
