@@ -45,6 +45,7 @@ def create_app(settings: Settings, services: Services) -> AsyncApp:
     )
     services.work.attach(client)
     services.work.lease = float(settings.pixelbot_job_lease_seconds)
+    services.work.workers = settings.pixelbot_job_workers
     errors.register(app)
     commands.register(app, services)
     events.register(app, services)

@@ -37,6 +37,7 @@ _EXPECTED = {
     "pixelbot_reconcile_seconds": "seconds between reconciler passes (0 turns them off)",
     "pixelbot_claim_lease_seconds": "seconds after which an unfinished claim is recovered",
     "pixelbot_job_lease_seconds": "seconds after which work a dead process held is resumed",
+    "pixelbot_job_workers": "how many jobs one process runs at once, 1 to 256",
     "pixelbot_remind_after_hours": "hours before the first reminder (0 turns them off)",
     "pixelbot_expire_after_hours": "hours after which pixelbot cancels a request (0: never)",
 }
@@ -77,6 +78,9 @@ class Settings(BaseSettings):
     pixelbot_claim_lease_seconds: int = Field(default=300, ge=1)
     # A running job renews its lease every third of this; a dead process's job waits this.
     pixelbot_job_lease_seconds: int = Field(default=60, ge=3)
+    # Jobs run at once per process; more wait (in memory, and in the table for any replica).
+    # Acks come first: every running job takes CPU and connections from the ack path.
+    pixelbot_job_workers: int = Field(default=64, ge=1, le=256)
     pixelbot_remind_after_hours: float = Field(default=24.0, ge=0)  # 0: no reminders
     pixelbot_expire_after_hours: float = Field(default=0.0, ge=0)  # 0: never expire locally
     log_level: str = Field(default="INFO", pattern=r"(?i)^(DEBUG|INFO|WARNING|ERROR)$")

@@ -101,7 +101,19 @@ class SlackWork:
         self._sync: SlackSync | None = None
         self._worker = new_worker_id()
         self.lease = 60.0
+        self._slots: asyncio.Semaphore | None = None
+        self._workers = 64
+        self._mine: set[int] = set()  # jobs started here, running or waiting for a worker
         self._task: asyncio.Task[None] | None = None
+
+    @property
+    def workers(self) -> int:
+        """How many jobs this process runs at once (PIXELBOT_JOB_WORKERS)."""
+        return self._workers
+
+    @workers.setter
+    def workers(self, count: int) -> None:
+        self._workers, self._slots = count, None
 
     def attach(self, client: AsyncWebClient) -> None:
         """Use the app's Web API client (built with the app)."""
@@ -140,11 +152,24 @@ class SlackWork:
             raise NotRecorded() from None
 
     def start(self, job_id: int) -> None:
-        """Run the job in this process now (the orphan sweep is the safety net)."""
+        """Run the job in this process as soon as a worker is free (the orphan sweep is the
+        safety net)."""
+        self._mine.add(job_id)
         self._background.spawn(self.run(job_id), None)
 
     async def run(self, job_id: int) -> None:
-        """Claim and run one job; nothing if another worker holds it or it is finished."""
+        """Claim and run one job once a worker slot is free; nothing if another worker
+        holds it or it is finished. A job waiting for a slot is not claimed: if the process
+        dies meanwhile, the orphan sweep of any replica starts it."""
+        if self._slots is None:  # made on the loop that runs the jobs
+            self._slots = asyncio.Semaphore(self._workers)
+        try:
+            async with self._slots:
+                await self._run(job_id)
+        finally:
+            self._mine.discard(job_id)
+
+    async def _run(self, job_id: int) -> None:
         client = self._client
         assert client is not None
         job = await jobs.claim(self._ctx, job_id, self._worker, self.lease)
@@ -208,7 +233,13 @@ class SlackWork:
 
     async def sweep_orphans(self) -> int:
         """Start every job nobody runs (its process died, or never started it)."""
-        found = await jobs.orphans(self._ctx, ORPHAN_GRACE_SECONDS)
+        if len(self._mine) >= self._workers:  # busy: other replicas take them meanwhile
+            return 0
+        found = [
+            job_id
+            for job_id in await jobs.orphans(self._ctx, ORPHAN_GRACE_SECONDS)
+            if job_id not in self._mine
+        ]
         for job_id in found:
             self.start(job_id)
         return len(found)

@@ -388,3 +388,24 @@ async def test_jobs_acked_together_are_written_in_one_commit(bot: Bot) -> None:
     # A delivery Slack repeats later, alone, is recognised too.
     again = await bot.services.work.accept("command", "info", OWNER, {}, trigger=triggers[1])
     assert again is None
+
+
+async def test_a_process_runs_at_most_its_workers_jobs_at_once(bot: Bot) -> None:
+    bot.services.work.workers = 1
+    # Meta holds the first share's answer: its job keeps the only worker meanwhile.
+    bot.sandbox.faults.timeout(hold_ms=3_000, method="POST", path=r"/agencies$", times=1)
+    first = await _orphan(bot, SHARE, "first")
+    second = await _orphan(bot, SHARE.replace(WEBSITE, CHECKOUT), "second")
+    for job_id in (first, second):
+        await _set_job(bot, job_id, created_at=utcnow() - timedelta(minutes=1))
+    assert await bot.services.work.sweep_orphans() == 2
+    for _ in range(500):  # until the first share is at Meta
+        if _share_graph_writes(bot):
+            break
+        await asyncio.sleep(0.01)
+    statuses = {j.id: j.status for j in await _jobs(bot)}
+    assert statuses == {first: "running", second: "queued"}  # waiting, and not claimed
+    # A busy process leaves orphans to other replicas, and never starts its own twice.
+    assert await bot.services.work.sweep_orphans() == 0
+    await bot.services.background.drain()
+    assert [(j.status, j.attempts) for j in await _jobs(bot)] == [("done", 1), ("done", 1)]
