@@ -9,12 +9,14 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import FrameType
+from typing import Any
 
 import uvicorn
 from pydantic import SecretStr
 
 from bot.app import create_app
 from bot.config import Settings
+from bot.errors import ConfigError
 from bot.flows.context import Context
 from bot.flows.registry import Registry
 from bot.graph.client import GraphClient
@@ -35,6 +37,8 @@ from bot.upkeep import UpkeepLoop, UpkeepOptions
 
 log = logging.getLogger(__name__)
 
+TRY_IT = "pixelbot playground"
+
 
 @dataclass(frozen=True)
 class ServeOptions:
@@ -54,7 +58,9 @@ async def _build_services(settings: Settings, options: ServeOptions) -> Services
     await migrate.ensure_schema(settings.database_url)
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
-    sandbox = create_sandbox() if options.sandbox is not None else None
+    sandbox = None
+    if options.sandbox is not None:
+        sandbox = options.sandbox.instance or create_sandbox()
     box = TokenBox(SecretStr(settings.secret("pixelbot_secret_key")))
     if sandbox is not None and options.sandbox is not None:
         await register_demo_world(Registry(sessions, box), sandbox.world, options.sandbox)
@@ -78,12 +84,33 @@ def _self_approval(settings: Settings, options: ServeOptions) -> bool:
     return True
 
 
-async def serve(settings: Settings, options: ServeOptions) -> None:
+ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Surroundings:
+    """What runs around the app (`pixelbot playground`): set-up once the services are built,
+    and an ASGI app that takes every request and hands pixelbot's own to it."""
+
+    prepare: Callable[[Services], Awaitable[None]]
+    around: Callable[[ASGIApp], ASGIApp]
+    stopping: Callable[[], None]  # the exit signal came: end what would hold the shutdown
+
+
+async def serve(
+    settings: Settings, options: ServeOptions, surroundings: Surroundings | None = None
+) -> None:
     """Run until SIGINT/SIGTERM, then shut down cleanly."""
-    settings.require("slack_bot_token", "slack_signing_secret", "pixelbot_secret_key")
+    try:
+        settings.require("slack_bot_token", "slack_signing_secret")
+    except ConfigError as missing:
+        raise ConfigError(f"{missing}; or try pixelbot without a Slack app: {TRY_IT}") from None
+    settings.require("pixelbot_secret_key")
     if options.socket_mode:
         settings.require("slack_app_token")
     services = await _build_services(settings, options)
+    if surroundings is not None:
+        await surroundings.prepare(services)
     engine, graph, sandbox = services.engine, services.graph, services.sandbox
     app = create_app(settings, services)
     socket: CountedSocketModeHandler | None = None
@@ -120,7 +147,7 @@ async def serve(settings: Settings, options: ServeOptions) -> None:
         on_shutdown=on_shutdown,
     )
     config = uvicorn.Config(
-        server,
+        surroundings.around(server) if surroundings is not None else server,
         host=options.host,
         port=options.port,
         log_config=None,
@@ -139,9 +166,18 @@ async def serve(settings: Settings, options: ServeOptions) -> None:
         upkeep.start()  # its first pass finishes whatever a previous process left in flight
     services.work.start_loops()  # jobs a dead process held, and Slack behind the database
     try:
-        await _Uvicorn(config, deadline, server.begin_shutdown).serve()
+        await _Uvicorn(config, deadline, _on_exit(server, surroundings)).serve()
     finally:
         log.info("pixelbot stopped")
+
+
+def _on_exit(server: Server, surroundings: Surroundings | None) -> Callable[[], None]:
+    def on_exit() -> None:
+        server.begin_shutdown()
+        if surroundings is not None:
+            surroundings.stopping()
+
+    return on_exit
 
 
 class Deadline:

@@ -30,6 +30,7 @@ class SandboxOptions:
 
     admins: tuple[str, ...] = ()
     channel: str | None = None
+    instance: Sandbox | None = None  # the simulator to use (the playground shows its panel)
 
 
 async def register_demo_world(registry: Registry, world: World, options: SandboxOptions) -> None:

@@ -71,7 +71,8 @@ def test_missing_required_value_stops_serve_with_one_line() -> None:
     result = CliRunner().invoke(main, ["serve"])
     assert result.exit_code == 2
     assert result.output.strip().splitlines() == [
-        "pixelbot: SLACK_BOT_TOKEN is not set: expected a Slack bot token starting with xoxb-"
+        "pixelbot: SLACK_BOT_TOKEN is not set: expected a Slack bot token starting with xoxb-; "
+        "or try pixelbot without a Slack app: pixelbot playground"
     ]
     assert "Traceback" not in result.output
 
