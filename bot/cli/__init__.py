@@ -13,7 +13,7 @@ from bot.cli.operations import (
     secret_key_command,
 )
 from bot.cli.registry import admin_group, business_group
-from bot.cli.serving import sandbox_command, serve_command
+from bot.cli.serving import playground_command, sandbox_command, serve_command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,6 +24,7 @@ def main() -> None:
 
 for command in (
     serve_command,
+    playground_command,
     sandbox_command,
     db_group,
     business_group,

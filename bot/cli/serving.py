@@ -9,6 +9,7 @@ import click
 from bot import logs
 from bot.cli.common import one_line_errors, run, settings_for_command
 from bot.errors import ConfigError
+from bot.playground.server import DATABASE_FILE, run_playground
 from bot.runtime import ServeOptions, serve
 from bot.sandbox import faults_from_cli, run_sandbox
 from bot.sandbox_mode import SandboxOptions
@@ -50,6 +51,24 @@ def serve_command(
         sandbox=demo,
     )
     run(serve(settings, options))
+
+
+@click.command("playground")
+@click.option(
+    "--port",
+    default=3000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="Port on 127.0.0.1 for the page and everything behind it.",
+)
+@click.option("--reset", is_flag=True, help=f"Start afresh: forget {DATABASE_FILE}.")
+@one_line_errors
+def playground_command(port: int, reset: bool) -> None:
+    """Try pixelbot with no Slack app and no Meta account: a Slack-like page at
+    http://127.0.0.1:PORT/ with the demo businesses, pixelbot and Meta simulated behind it."""
+    logs.configure("INFO", [])
+    click.echo(f"pixelbot playground: open http://127.0.0.1:{port}/ (Ctrl-C to stop)")
+    run(run_playground(port, Path.cwd(), fresh=reset))
 
 
 @click.command("sandbox")
