@@ -40,13 +40,13 @@ class Outgoing:
     def _team(self) -> dict[str, str]:
         return {"id": TEAM_ID, "domain": TEAM_DOMAIN}
 
-    def _response_url(self, user: str, channel: str, message_ts: str | None) -> str:
-        token = self._slack.new_response_url(user, channel, message_ts)
+    def _response_url(self, token: str) -> str:
         return f"{self._base}/hooks/{token}"
 
     async def command(self, user: str, channel: str, text: str) -> None:
         """`/pixel TEXT` typed by `user` in `channel`."""
         name = next((c.name for c in CHANNELS if c.id == channel), "directmessage")
+        token = self._slack.new_response_url(user, channel, None)
         body = urlencode(
             {
                 "token": "playground",
@@ -60,18 +60,19 @@ class Outgoing:
                 "text": text,
                 "api_app_id": APP_ID,
                 "is_enterprise_install": "false",
-                "response_url": self._response_url(user, channel, None),
+                "response_url": self._response_url(token),
                 "trigger_id": self._slack.new_trigger(user),
             }
         )
         answer = await self._send(body)
         if answer:  # Slack shows a command's ack body to its user alone
-            await self._slack.post(
+            posted = await self._slack.post(
                 channel,
                 str(answer.get("text") or ""),
                 list(answer.get("blocks") or []),
                 only_to=None if answer.get("response_type") == "in_channel" else user,
             )
+            self._slack.replied(token, posted)
 
     async def click_in_message(
         self, user: str, posted: Posted, action: dict[str, Any], values: dict[str, Any]
@@ -93,7 +94,9 @@ class Outgoing:
                 "blocks": posted.blocks,
             },
             "state": {"values": values},
-            "response_url": self._response_url(user, posted.channel, posted.ts),
+            "response_url": self._response_url(
+                self._slack.new_response_url(user, posted.channel, posted.ts)
+            ),
         }
         await self._send(urlencode({"payload": json.dumps(payload)}))
 

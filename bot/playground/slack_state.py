@@ -60,9 +60,11 @@ class ResponseUrl:
 
     user: str
     channel: str
-    message_ts: str | None
+    message_ts: str | None  # the message `replace_original` replaces
     created: float = field(default_factory=time.monotonic)
     uses: int = 0
+    # A command's: what it replaces is its own latest message (the ack's, then each reply's).
+    follows_posts: bool = False
 
 
 class Workspace:
@@ -97,10 +99,19 @@ class Workspace:
         return trigger
 
     def new_response_url(self, user: str, channel: str, message_ts: str | None) -> str:
-        """The token of a response_url for one interaction."""
+        """The token of a response_url for one interaction: a click's (replacing the
+        clicked message), or a command's (`message_ts` None: replacing its latest reply)."""
         token = secrets.token_urlsafe(24)
-        self.response_urls[token] = ResponseUrl(user, channel, message_ts)
+        self.response_urls[token] = ResponseUrl(
+            user, channel, message_ts, follows_posts=message_ts is None
+        )
         return token
+
+    def replied(self, token: str, posted: Posted) -> None:
+        """`posted` answered the interaction of `token` (a command's ack, say)."""
+        url = self.response_urls.get(token)
+        if url is not None and url.follows_posts:
+            url.message_ts = posted.ts
 
     # --- lookups -------------------------------------------------------------------------
 
@@ -243,17 +254,17 @@ class Workspace:
             original.text, original.blocks, original.edited = text, blocks, True
         else:
             in_channel = body.get("response_type") == "in_channel"
-            self.messages.append(
-                Posted(
-                    self.new_ts(),
-                    url.channel,
-                    BOT_USER,
-                    text,
-                    blocks,
-                    thread_ts=body.get("thread_ts"),
-                    only_to=None if in_channel else url.user,
-                )
+            posted = Posted(
+                self.new_ts(),
+                url.channel,
+                BOT_USER,
+                text,
+                blocks,
+                thread_ts=body.get("thread_ts"),
+                only_to=None if in_channel else url.user,
             )
+            self.messages.append(posted)
+            self.replied(token, posted)
         await self.touch()
 
     def _original(self, url: ResponseUrl) -> Posted | None:

@@ -196,3 +196,16 @@ async def test_a_click_and_a_submission_have_slacks_payload_shapes() -> None:
     pixelbot.answer = None
     await out.submit(AGENCY, opened, values)
     assert slack.top_modal(AGENCY) is None  # an empty ack closes it
+
+
+async def test_a_commands_response_url_replaces_its_latest_reply() -> None:
+    slack = Workspace()
+    out, pixelbot = _outgoing(slack)
+    pixelbot.answer = {"text": "Working on it…"}
+    await out.command(OWNER, "C0PLAYACME", "link 1 2 3")
+    token = dict(parse_qsl(pixelbot.bodies[-1]))["response_url"].rsplit("/", 1)[-1]
+    await slack.respond(token, {"text": "Linking: 1 of 3", "replace_original": True})
+    assert [m.text for m in slack.messages] == ["Linking: 1 of 3"]  # the ack, edited
+    await slack.respond(token, {"text": "Linked 3"})
+    await slack.respond(token, {"text": "Linked 3 · refused 0", "replace_original": True})
+    assert [m.text for m in slack.messages] == ["Linking: 1 of 3", "Linked 3 · refused 0"]
