@@ -147,3 +147,35 @@ async def test_serve_sandbox_from_an_empty_folder(
     stderr = (await proc.stderr.read()).decode()  # type: ignore[union-attr]
     assert "Traceback" not in stderr
     assert " WARNING " not in stderr
+
+
+async def test_the_playground_page_ships_inside_the_package(empty: Path) -> None:
+    """`pixelbot playground` from an empty folder: the page and its assets are in the wheel,
+    and a command typed on it comes back from pixelbot."""
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(
+        f"{VENV}/bin/pixelbot",
+        *("playground", "--port", str(port)),
+        cwd=empty,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(empty)},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        assert (await wait_healthy(port, proc, seconds=60)).status_code == 200
+        async with httpx.AsyncClient(base_url=base) as client:
+            for path in ("/", "/static/app.js", "/static/style.css"):
+                assert (await client.get(path)).status_code == 200, path
+            user = {"user": "U0PLAYACME"}
+            typed = {**user, "channel": "C0PLAYACME", "text": "/pixel help"}
+            assert (await client.post("/play/command", json=typed)).json() == {"ok": True}
+            seen = (await client.get("/play/state", params=user)).json()
+        assert "/pixel share" in json.dumps(seen["messages"]["C0PLAYACME"])
+        assert (empty / "pixelbot-playground.db").exists()
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
+    stderr = (await proc.stderr.read()).decode()  # type: ignore[union-attr]
+    assert "Traceback" not in stderr
