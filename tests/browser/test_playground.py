@@ -211,3 +211,34 @@ async def test_the_page_never_shows_a_token(playground: str) -> None:
         state = (await http.get(f"{playground}/play/state", params={"user": ADA})).text
     for text in (calls, state):
         assert "EAASandbox" not in text and "xoxb-" not in text and "access_token" not in text
+
+
+async def test_app_home_shows_what_waits_for_the_agency_admin(playground: str, page: Page) -> None:
+    from playwright.async_api import expect
+
+    await _open(page, playground)
+    await _as(page, ADA, TEAM)
+    await _command(page, f"/pixel share {CHECKOUT} {NOVA} ANALYZE")
+    await expect(_messages(page).filter(has_text="Meta opened request")).to_have_count(1)
+    await page.select_option("[data-testid=user-switcher]", NOOR)
+    await page.get_by_test_id("app-home").click()
+    home = page.get_by_test_id("home")
+    await expect(home).to_contain_text("Waiting for your decision")
+    await expect(home).to_contain_text("Checkout")
+    await screenshot(page, "11-app-home")
+
+
+async def test_a_cancelled_decline_changes_nothing(playground: str, page: Page) -> None:
+    from playwright.async_api import expect
+
+    await _open(page, playground)
+    await _as(page, ADA, TEAM)
+    await _command(page, f"/pixel share {OUTLET} {NOVA} ANALYZE")
+    await _as(page, NOOR, NOVA_APPROVALS)
+    card = _card(page, "Outlet")
+    await card.get_by_role("button", name="Decline").click()
+    await expect(page.get_by_test_id("modal")).to_contain_text("Decline request")
+    await page.get_by_test_id("modal-cancel").click()
+    await expect(page.get_by_test_id("modal")).to_be_hidden()
+    await expect(card.get_by_role("button", name="Approve")).to_have_count(1)
+    await expect(card).not_to_contain_text("Declined")
