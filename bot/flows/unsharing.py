@@ -112,15 +112,14 @@ async def unshare(ctx: Context, actor: str, pixel_id: str, agency_id: str) -> Un
         applied = (
             await _applied(ctx, owned, agency_id, claimed) if outcome_unknown(error) else False
         )
-        if applied is None and claimed:
-            # Meta cannot say yet: the claims stay for crash recovery to check (a removal is
-            # never sent twice), and the clicker watches them (`jobs.finish`).
-            kept = await _kept(ctx, actor, claimed, error, owner.business_id, pixel_id, agency_id)
-            raise MetaFailed(error, owner.business_id, owner.name, kept, uncertain=True) from error
         if not applied:
-            await _release(ctx, actor, claimed, error, owner.business_id, pixel_id, agency_id)
+            # Meta cannot say yet (None): the claims stay for crash recovery to check (a
+            # removal is never sent twice), and the clicker watches them (`jobs.finish`).
+            keep = applied is None and bool(claimed)
+            kept = await _not_done(ctx, actor, claimed, error, owned, agency_id, keep=keep)
+            uncertain = keep or outcome_unknown(error)
             raise MetaFailed(
-                error, owner.business_id, owner.name, uncertain=outcome_unknown(error)
+                error, owner.business_id, owner.name, kept, uncertain=uncertain
             ) from error
         # Meta shows the DELETE done though its answer was lost: it was this click's.
         lost = f"Meta applied it, though its answer was lost ({error.message[:200]})"
@@ -211,52 +210,32 @@ async def _claim(
     return claimed
 
 
-async def _kept(
+async def _not_done(
     ctx: Context,
     actor: str,
     claimed: list[tuple[int, ShareStatus]],
     error: GraphError,
-    owner_id: str,
-    pixel_id: str,
+    owned: OwnedPixel,
     agency_id: str,
-) -> RequestView:
-    """Record the unknown outcome and leave the claims in flight; the first claimed row."""
+    *,
+    keep: bool,
+) -> RequestView | None:
+    """Record a removal Meta did not confirm. Its claims go back as they were, or with
+    `keep` stay in flight for crash recovery; then the first claimed row, as it stands."""
     async with ctx.sessions.begin() as session:
+        if not keep:
+            requests = ShareRequests(session)
+            for request_id, was in claimed:
+                await transition(requests, request_id, _MOVES[was][0], was, decider_slack_id=None)
         await record(
             session,
             actor,
             "unshare",
-            Outcome.UNKNOWN,
-            business_id=owner_id,
-            share_request_id=claimed[0][0],
-            error=error,
-            pixel_id=pixel_id,
-            agency_business_id=agency_id,
-        )
-        return RequestView.of(await reread(session, claimed[0][0]))
-
-
-async def _release(
-    ctx: Context,
-    actor: str,
-    claimed: list[tuple[int, ShareStatus]],
-    error: GraphError,
-    owner_id: str,
-    pixel_id: str,
-    agency_id: str,
-) -> None:
-    async with ctx.sessions.begin() as session:
-        requests = ShareRequests(session)
-        for request_id, was in claimed:
-            await transition(requests, request_id, _MOVES[was][0], was, decider_slack_id=None)
-        await record(
-            session,
-            actor,
-            "unshare",
-            Outcome.UNKNOWN if outcome_unknown(error) else Outcome.FAILED,
-            business_id=owner_id,
+            Outcome.UNKNOWN if keep or outcome_unknown(error) else Outcome.FAILED,
+            business_id=owned.owner.business_id,
             share_request_id=claimed[0][0] if claimed else None,
             error=error,
-            pixel_id=pixel_id,
+            pixel_id=owned.pixel.id,
             agency_business_id=agency_id,
         )
+        return RequestView.of(await reread(session, claimed[0][0])) if keep else None

@@ -28,6 +28,7 @@ from bot.slack.request_blocks import (
     unshare_confirm_message,
 )
 from bot.slack.view_blocks import decline_modal, home_view, share_modal
+from tests.views import request_view
 
 ROOT = Path(__file__).resolve().parents[2]
 USERS = {"U1": "Ann", "U0REQ": "Rita Requester", "U666": 'Eve <b>"x"</b>'}
@@ -893,30 +894,7 @@ def test_hostile_text_reads_back_as_typed() -> None:
 
 
 def request(**changes: Any) -> RequestView:
-    base = RequestView(
-        id=12,
-        pixel_id="111",
-        pixel_name="Shop pixel",
-        owner_business_id="222",
-        owner_name="Owner Co",
-        agency_business_id="333",
-        agency_name="Agency Ltd",
-        tasks=("ANALYZE", "UPLOAD"),
-        status="pending",
-        pending_request_id="444",
-        requester="U0REQ",
-        note=None,
-        decider=None,
-        reason=None,
-        created_at=NOW - timedelta(minutes=5),
-        decided_at=None,
-        slack_channel=None,
-        slack_ts=None,
-        error_message=None,
-        error_code=None,
-        fbtrace_id=None,
-    )
-    return dataclasses.replace(base, **changes)
+    return request_view(NOW - timedelta(minutes=5), **changes)
 
 
 def message(msg: Any) -> Node:

@@ -48,36 +48,14 @@ from bot.slack.request_blocks import (
     unshare_done_message,
 )
 from bot.slack.view_blocks import decline_modal, home_view, share_modal
+from tests.views import request_view
 
 NOW = datetime(2025, 3, 4, 12, 0, tzinfo=UTC)
 HOSTILE = "<@U999> <!channel> *bold* & <https://evil.example|click>"
 
 
 def request(**changes: Any) -> RequestView:
-    base = RequestView(
-        id=12,
-        pixel_id="111",
-        pixel_name="Shop pixel",
-        owner_business_id="222",
-        owner_name="Owner Co",
-        agency_business_id="333",
-        agency_name="Agency Ltd",
-        tasks=("ANALYZE", "UPLOAD"),
-        status="pending",
-        pending_request_id="444",
-        requester="U0REQ",
-        note=None,
-        decider=None,
-        reason=None,
-        created_at=NOW - timedelta(minutes=5),
-        decided_at=None,
-        slack_channel=None,
-        slack_ts=None,
-        error_message=None,
-        error_code=None,
-        fbtrace_id=None,
-    )
-    return dataclasses.replace(base, **changes)
+    return request_view(NOW - timedelta(minutes=5), **changes)
 
 
 def payload(message: Message) -> dict[str, Any]:

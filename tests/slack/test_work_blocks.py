@@ -9,34 +9,13 @@ import pytest
 from bot.flows.views import RequestView
 from bot.slack.ids import Action, Callback
 from bot.slack.work_blocks import gave_up_message, resumed_message, unrecorded_message
+from tests.views import request_view
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 def _request(status: str) -> RequestView:
-    return RequestView(
-        id=12,
-        pixel_id="111",
-        pixel_name="Shop pixel",
-        owner_business_id="222",
-        owner_name="Owner Co",
-        agency_business_id="333",
-        agency_name="Agency Ltd",
-        tasks=("ANALYZE",),
-        status=status,
-        pending_request_id="444",
-        requester="U0REQ",
-        note=None,
-        decider=None,
-        reason=None,
-        created_at=NOW,
-        decided_at=None,
-        slack_channel=None,
-        slack_ts=None,
-        error_message=None,
-        error_code=None,
-        fbtrace_id=None,
-    )
+    return request_view(NOW, status=status, tasks=("ANALYZE",))
 
 
 @pytest.mark.parametrize(
