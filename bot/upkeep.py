@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import metrics
 from bot.config import Settings
-from bot.flows import announcing, jobs
+from bot.flows import jobs
 from bot.flows.access import admins_of
 from bot.flows.context import Context
 from bot.flows.leases import new_worker_id
@@ -27,7 +27,7 @@ from bot.flows.views import RequestView
 from bot.graph.client import GraphClient
 from bot.slack import notify
 from bot.slack.sync import SlackSync
-from bot.slack.upkeep_blocks import attention_message, reopened_message
+from bot.slack.upkeep_blocks import attention_message
 from bot.slack.web_client import web_client
 from bot.store.db import create_engine, session_factory
 from bot.tokens import TokenBox
@@ -127,16 +127,8 @@ async def _pass(ctx: Context, client: AsyncWebClient, options: UpkeepOptions) ->
 
 
 async def _tell_recovered(ctx: Context, client: AsyncWebClient, report: RecoveryReport) -> None:
-    """What is not a request's state: an interrupted click, a request needing a human.
-
-    A click whose job is still to be resumed is told by that job, not here as well."""
-    clicks = [view.id for view, _ in report.interrupted]
-    # A click whose job ended first made its clicker the row's watcher: the sync tells them.
-    resumed = await jobs.awaited(ctx, clicks) | await announcing.watched(ctx, clicks)
-    for view, decider in report.interrupted:
-        if view.id in resumed:
-            continue
-        await notify.direct(client, decider, reopened_message(view))
+    """A request needing a human (what is a request's state, including an interrupted
+    click's end, the Slack sync tells: recovery made its clicker the row's watcher)."""
     for view in report.attention:
         # The requester, and one admin of the owner who can look into it at Meta.
         admins = await admins_of(ctx, view.owner_business_id)

@@ -13,6 +13,7 @@ from datetime import timedelta
 from sqlalchemy import and_, func, select
 
 from bot.errors import PixelbotError
+from bot.flows import jobs
 from bot.flows.access import acting_as
 from bot.flows.audit import Outcome, about, record
 from bot.flows.context import Context
@@ -104,10 +105,20 @@ async def _deciding(
         # The request still holds other pixels: whether ours left it, Meta cannot say.
         raise CannotTell("Meta still shows the request pending with other pixels in it")
     decider = row.decider_slack_id
-    view = await _move(ctx, row, status, ShareStatus.PENDING, "Meta shows it pending")
+    told = await _told_by_sync(ctx, row)
+    view = await _move(ctx, row, status, ShareStatus.PENDING, "Meta shows it pending", **told)
     _add(report.reopened, view)
     if view is not None and decider is not None:
         report.interrupted.append((view, decider))
+
+
+async def _told_by_sync(ctx: Context, row: ShareRequest) -> dict[str, object]:
+    """The clicker of an interrupted claim becomes the row's watcher, in the move's own
+    transaction (so the Slack sync tells them where it ended, once, until Slack has it),
+    unless their click is still to be resumed: the resumed job tells them then."""
+    if row.decider_slack_id is None or await jobs.awaited(ctx, [row.id]):
+        return {}
+    return {"watcher_slack_id": row.decider_slack_id, "watched_from": row.status}
 
 
 async def _revoking(ctx: Context, row: ShareRequest, report: RecoveryReport) -> None:
@@ -115,9 +126,12 @@ async def _revoking(ctx: Context, row: ShareRequest, report: RecoveryReport) -> 
         owner = await acting_as(ctx, session, row.owner_business_id)
     agencies = {a.id for a in await ctx.meta.list_agencies(owner.token, row.pixel_id)}
     if row.agency_business_id in agencies:
+        told = await _told_by_sync(ctx, row)
         _add(
             report.reopened,
-            await _move(ctx, row, ShareStatus.REVOKING, ShareStatus.ACTIVE, "still shared"),
+            await _move(
+                ctx, row, ShareStatus.REVOKING, ShareStatus.ACTIVE, "still shared", **told
+            ),
         )
     else:
         why = "recovered: the agency is no longer on the pixel"

@@ -37,15 +37,6 @@ def reminder_message(reminder: Reminder, now: datetime) -> Message:
     return Message(text=text, blocks=[_section(text)])
 
 
-def reopened_message(req: RequestView) -> Message:
-    """To whoever clicked: their decision was interrupted before Meta got it."""
-    text = (
-        f":warning: Your decision on {_request(req)} was interrupted before it reached Meta. "
-        "Nothing was decided: the request is still pending, so you can decide it again."
-    )
-    return Message(text=text, blocks=[_section(text)])
-
-
 def attention_message(req: RequestView) -> Message:
     """To the requester and an owner admin: an interrupted step Meta cannot account for."""
     why = req.attention or "Meta could not say what happened"
