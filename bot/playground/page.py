@@ -8,6 +8,8 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx
+
 from bot.playground.blockkit import render_blocks, render_view
 from bot.playground.cast import BOT_USER, CHANNELS, PEOPLE, dm_channel, person
 from bot.playground.outgoing import Outgoing
@@ -130,6 +132,8 @@ class PageApi:
             return 400, {"error": str(bad)}
         except SlackError as refused:
             return 200, {"ok": False, "error": refused.error}
+        except httpx.HTTPError as lost:  # pixelbot did not answer (still starting, say)
+            return 502, {"error": f"pixelbot did not answer ({type(lost).__name__})"}
 
     async def _do(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         user = _user(body.get("user"))

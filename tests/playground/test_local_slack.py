@@ -19,6 +19,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.playground.cast import BOT_USER, PEOPLE, dm_channel
 from bot.playground.outgoing import Outgoing
+from bot.playground.page import state_for
 from bot.playground.slack_state import RESPONSE_URL_USES, SlackError, Workspace
 from bot.playground.web_api import call
 from bot.sandbox.http import RawRequest
@@ -209,3 +210,18 @@ async def test_a_commands_response_url_replaces_its_latest_reply() -> None:
     await slack.respond(token, {"text": "Linked 3"})
     await slack.respond(token, {"text": "Linked 3 · refused 0", "replace_original": True})
     assert [m.text for m in slack.messages] == ["Linking: 1 of 3", "Linked 3 · refused 0"]
+
+
+async def test_each_person_sees_their_ephemeral_messages_alone_and_replies_in_threads() -> None:
+    slack = Workspace()
+    card = await slack.post(CHANNEL, "card", [])
+    await slack.post(CHANNEL, "only for the owner", [], only_to=OWNER)
+    await slack.post(CHANNEL, "in the thread", [], thread_ts=card.ts)
+    mine = state_for(slack, OWNER)["messages"][CHANNEL]
+    theirs = state_for(slack, AGENCY)["messages"][CHANNEL]
+    assert [m["ephemeral"] for m in mine] == [False, True]
+    assert len(theirs) == 1 and "only for the owner" not in json.dumps(theirs)
+    [reply] = theirs[0]["replies"]
+    assert "in the thread" in reply["html"]
+    assert dm_channel(OWNER) in state_for(slack, OWNER)["messages"]
+    assert dm_channel(OWNER) not in state_for(slack, AGENCY)["messages"]
