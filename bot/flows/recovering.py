@@ -129,9 +129,7 @@ async def _revoking(ctx: Context, row: ShareRequest, report: RecoveryReport) -> 
         told = await _told_by_sync(ctx, row)
         _add(
             report.reopened,
-            await _move(
-                ctx, row, ShareStatus.REVOKING, ShareStatus.ACTIVE, "still shared", **told
-            ),
+            await _move(ctx, row, ShareStatus.REVOKING, ShareStatus.ACTIVE, "still shared", **told),
         )
     else:
         why = "recovered: the agency is no longer on the pixel"
