@@ -12,6 +12,7 @@ from bot.errors import ConfigError
 from bot.playground.server import DATABASE_FILE, run_playground
 from bot.runtime import ServeOptions, serve
 from bot.sandbox import faults_from_cli, run_sandbox
+from bot.sandbox.variants import VARIANTS
 from bot.sandbox_mode import SandboxOptions
 
 
@@ -100,6 +101,13 @@ def playground_command(port: int, reset: bool) -> None:
 )
 @click.option("--timeout-ms", default=30000, type=click.IntRange(0))
 @click.option("--seed", type=int, help="Seed for --error-rate, to replay a run.")
+@click.option(
+    "--variant",
+    "variants",
+    multiple=True,
+    type=click.Choice(sorted(VARIANTS)),
+    help="Play this reading of Meta its documentation leaves open (docs/meta.md).",
+)
 @one_line_errors
 def sandbox_command(
     host: str,
@@ -111,6 +119,7 @@ def sandbox_command(
     timeout_every: int,
     timeout_ms: int,
     seed: int | None,
+    variants: tuple[str, ...],
 ) -> None:
     """Run the Graph API simulator; point GRAPH_API_URL at it to try pixelbot."""
     logs.configure("INFO", [])
@@ -125,4 +134,4 @@ def sandbox_command(
         )
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    run_sandbox(host, port, world, faults)
+    run_sandbox(host, port, world, faults, frozenset(variants))

@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Any
 
 from bot.sandbox.faults import Faults
 from bot.sandbox.http import RawRequest
 from bot.sandbox.state import State
+from bot.sandbox.variants import parse_variants
 from bot.sandbox.world import DECISIONS, WorldStateError, agreement_view
 
 Answer = tuple[int, Any]
@@ -93,6 +94,19 @@ def _expire_tokens(state: State, match: re.Match[str], body: Body) -> Answer:
     return 200, {"ok": True}
 
 
+def _set_variants(state: State, match: re.Match[str], body: Body) -> Answer:
+    """{"variants": [names]}: the readings of Meta played from now on (none: the default)."""
+    names = body.get("variants")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ControlError(400, "JSON body needs variants: a list of names")
+    try:
+        chosen = parse_variants(names)
+    except ValueError as unknown:
+        raise ControlError(400, str(unknown)) from None
+    state.world.settings = replace(state.world.settings, variants=chosen)
+    return 200, {"variants": sorted(chosen)}
+
+
 def _get_faults(state: State, match: re.Match[str], body: Body) -> Answer:
     return 200, state.faults.public()
 
@@ -144,6 +158,7 @@ CONTROL_ROUTES: tuple[tuple[str, re.Pattern[str], ControlHandler], ...] = tuple(
         ("POST", "/_sandbox/partners/remove", _remove_partner),
         ("POST", "/_sandbox/partners/add", _add_partner),
         ("POST", "/_sandbox/tokens/expire", _expire_tokens),
+        ("POST", "/_sandbox/variants", _set_variants),
         ("GET", "/_sandbox/faults", _get_faults),
         ("POST", "/_sandbox/faults", _set_faults),
         ("DELETE", "/_sandbox/faults", _clear_faults),

@@ -112,7 +112,10 @@ class _Builder:
         """The world of a validated file."""
         settings = spec.settings
         self.world.settings = WorldSettings(
-            settings.app_secret, settings.edit_allowlisted, settings.hourly_call_budget
+            settings.app_secret,
+            settings.edit_allowlisted,
+            settings.hourly_call_budget,
+            settings.variants,
         )
         for index, entry in enumerate(spec.businesses):
             self._business(entry, f"businesses[{index}]")

@@ -93,6 +93,7 @@ class WorldSettings:
     app_secret: str | None = field(default=None, repr=False)
     edit_allowlisted: bool = False
     hourly_call_budget: int = 300  # Meta's Limited tier: 300 + 40 x active ads per hour
+    variants: frozenset[str] = frozenset()  # readings of Meta played (variants.py)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from typing import Annotated, Any, get_args
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator
 from pydantic_core import PydanticCustomError
 
+from bot.sandbox.variants import parse_variants
 from bot.sandbox.world import PENDING, REQUEST_STATUSES, TASKS
 
 _ID = re.compile(r"\d{15,16}")
@@ -112,6 +113,12 @@ Time = Annotated[datetime, PlainValidator(_time)]
 Tasks = Annotated[list[str], PlainValidator(_tasks)]
 
 
+def _variants(value: object) -> frozenset[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValueError("a list of variant names")
+    return parse_variants(value)
+
+
 class Entry(BaseModel):
     """A mapping of the file: only the keys its model declares."""
 
@@ -125,6 +132,8 @@ class SettingsEntry(Entry):
     edit_allowlisted: Flag = False
     # Meta's Limited tier: 300 + 40 x active ads per hour; usage headers are computed from it.
     hourly_call_budget: Annotated[int, PlainValidator(_budget)] = 300
+    # Readings of Meta its documentation leaves open (bot/sandbox/variants.py).
+    variants: Annotated[frozenset[str], PlainValidator(_variants)] = frozenset()
 
 
 class AgencyEntry(Entry):

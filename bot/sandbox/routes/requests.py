@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.sandbox.errors import MetaError, invalid_param, missing_param, permission_denied
+from bot.sandbox.errors import (
+    MetaError,
+    invalid_param,
+    missing_param,
+    permission_denied,
+    unsupported,
+)
 from bot.sandbox.fields import select
 from bot.sandbox.router import Call, Param, Reply, Route
 from bot.sandbox.world import DECISIONS, PENDING, REQUEST_STATUSES, Agreement, World
@@ -21,8 +27,13 @@ def agreement_record(agreement: Agreement) -> dict[str, Any]:
 
 
 def get_request(world: World, call: Call) -> Reply:
-    """GET /{request_id}?fields=id,request_status"""
-    record = agreement_record(world.agreements[call.target])
+    """GET /{request_id}?fields=id,request_status (variant `requester_cannot_read`: only
+    the receiving business sees it)."""
+    agreement = world.agreements[call.target]
+    hidden = "requester_cannot_read" in world.settings.variants
+    if hidden and call.business_id != agreement.recipient_id:
+        raise unsupported("GET", agreement.id)
+    record = agreement_record(agreement)
     return select(record, call.params.get("fields"), AGREEMENT_FIELDS, "BusinessAgreement")
 
 
