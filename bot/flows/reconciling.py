@@ -63,17 +63,28 @@ async def reconcile(ctx: Context, worker: str) -> ReconcileReport:
 
 async def reader(ctx: Context, session: AsyncSession, row: ShareRequest) -> Acting | None:
     """A token that may read the request: the owner's, else the agency's; None without."""
+    found = await readers(ctx, session, row)
+    return found[0] if found else None
+
+
+async def readers(ctx: Context, session: AsyncSession, row: ShareRequest) -> list[Acting]:
+    """Every registered side of the request, owner first: who may read a request is not
+    documented (docs/meta.md, inference 1), so a reader that fails is followed by the next."""
+    found = []
     for business_id in (row.owner_business_id, row.agency_business_id):
         try:
-            return await acting_as(ctx, session, business_id)
+            found.append(await acting_as(ctx, session, business_id))
         except PixelbotError:
             continue
-    return None
+    return found
 
 
 async def _check_pending(ctx: Context, rows: list[ShareRequest], report: ReconcileReport) -> None:
+    """Read each request with the owner's token (else the agency's); what that reader could
+    not read gets a second look (`_second_look`)."""
     groups: dict[str, list[ShareRequest]] = defaultdict(list)
     readers: dict[str, Acting] = {}
+    unread: list[tuple[ShareRequest, str | None]] = []  # (row, the business that tried)
     # One lookup (and one decryption) per business pair, not per row.
     found: dict[tuple[str, str], Acting | None] = {}
     async with ctx.sessions() as session:
@@ -89,26 +100,88 @@ async def _check_pending(ctx: Context, rows: list[ShareRequest], report: Reconci
             groups[acting.business_id].append(row)
     for business_id, group in groups.items():
         report.checked += len(group)
-        ids = [row.pending_request_id or "" for row in group]
-        try:
-            statuses = await ctx.meta.get_requests(readers[business_id].token, ids)
-        except GraphError as error:
-            log.warning("reconcile: requests of %s unreadable: %s", business_id, error)
-            report.unreadable += len(group)
-            continue
+        answers = await _read(ctx, readers[business_id], group)
         for row in group:
-            await _apply(ctx, row, statuses.get(row.pending_request_id or ""), report)
+            answer = answers.get(row.pending_request_id or "")
+            if isinstance(answer, SharingRequest):
+                await _apply(ctx, row, answer, report)
+            else:
+                unread.append((row, business_id))
+    if unread:
+        await _second_look(ctx, unread, report)
+
+
+async def _read(
+    ctx: Context, acting: Acting, rows: list[ShareRequest]
+) -> dict[str, SharingRequest | GraphError]:
+    """The requests of `rows` as `acting` reads them (nothing when the whole batch fails)."""
+    ids = [row.pending_request_id or "" for row in rows]
+    try:
+        return dict(await ctx.meta.get_requests(acting.token, ids))
+    except GraphError as error:
+        log.warning("reconcile: requests unreadable by %s: %s", acting.business_id, error)
+        return {}
+
+
+async def _second_look(
+    ctx: Context, unread: list[tuple[ShareRequest, str | None]], report: ReconcileReport
+) -> None:
+    """Meta documents no rule on who may read a request (docs/meta.md, inference 1): what one
+    side could not read is read with the other side's token; what neither can read counts
+    as approved when Meta lists the agency on the pixel with the tasks asked."""
+    others: dict[str, list[ShareRequest]] = defaultdict(list)
+    for row, tried in unread:
+        owner, agency = row.owner_business_id, row.agency_business_id
+        others[agency if tried == owner else owner].append(row)
+    left: list[ShareRequest] = []
+    for business_id, group in others.items():
+        try:
+            async with ctx.sessions() as session:
+                acting = await acting_as(ctx, session, business_id)
+        except PixelbotError:
+            left.extend(group)
+            continue
+        answers = await _read(ctx, acting, group)
+        for row in group:
+            answer = answers.get(row.pending_request_id or "")
+            if isinstance(answer, SharingRequest):
+                await _apply(ctx, row, answer, report)
+            else:
+                left.append(row)
+    by_pixel: dict[tuple[str, str], list[ShareRequest]] = defaultdict(list)
+    for row in left:
+        by_pixel[(row.owner_business_id, row.pixel_id)].append(row)
+    for (owner_id, pixel_id), group in by_pixel.items():
+        listed = await _agencies_on(ctx, owner_id, pixel_id)
+        for row in group:
+            tasks = listed.get(row.agency_business_id)
+            if tasks is None or not set(row.permitted_tasks) <= tasks:
+                report.unreadable += 1
+                continue
+            why = "the request could not be read; Meta lists the agency on the pixel with the "
+            why += "tasks asked"
+            view = await settle(ctx, row.id, ShareStatus.PENDING, ShareStatus.ACTIVE, why)
+            if view is not None:
+                report.settled.append(view)
+
+
+async def _agencies_on(ctx: Context, owner_id: str, pixel_id: str) -> dict[str, set[str]]:
+    """The agencies Meta lists on the pixel and their tasks (none when it cannot be read)."""
+    try:
+        async with ctx.sessions() as session:
+            owner = await acting_as(ctx, session, owner_id)
+        agencies = await ctx.meta.list_agencies(owner.token, pixel_id)
+    except (PixelbotError, GraphError):
+        return {}
+    return {a.id: set(a.permitted_tasks) for a in agencies}
 
 
 async def _apply(
     ctx: Context,
     row: ShareRequest,
-    answer: SharingRequest | GraphError | None,
+    answer: SharingRequest,
     report: ReconcileReport,
 ) -> None:
-    if isinstance(answer, GraphError) or answer is None:
-        report.unreadable += 1
-        return
     status = answer.request_status
     target = from_meta(status)
     if target is None:

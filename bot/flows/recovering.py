@@ -14,12 +14,13 @@ from sqlalchemy import and_, func, select
 
 from bot.errors import PixelbotError
 from bot.flows import jobs
-from bot.flows.access import acting_as
+from bot.flows.access import Acting, acting_as
 from bot.flows.audit import Outcome, about, record
 from bot.flows.context import Context
 from bot.flows.leases import leased_chunks
 from bot.flows.meta.errors import GraphError
-from bot.flows.reconciling import RECONCILER, reader, settle
+from bot.flows.meta.types import SharingRequest
+from bot.flows.reconciling import RECONCILER, readers, settle
 from bot.flows.sharing import reread
 from bot.flows.states import IN_FLIGHT, ShareStatus, from_meta, transition
 from bot.flows.views import RequestView
@@ -81,10 +82,10 @@ async def _deciding(
 ) -> None:
     """Approving, declining or cancelling: what does Meta say of the request now?"""
     async with ctx.sessions() as session:
-        acting = await reader(ctx, session, row)
-    if acting is None or row.pending_request_id is None:
+        sides = await readers(ctx, session, row)
+    if not sides or row.pending_request_id is None:
         raise CannotTell("no registered business can read the request at Meta")
-    answer = await ctx.meta.get_request(acting.token, row.pending_request_id)
+    answer = await _read_request(ctx, sides, row.pending_request_id)
     target = from_meta(answer.request_status)
     if target is None:
         raise CannotTell(f"Meta reports an unknown status {answer.request_status!r}")
@@ -110,6 +111,16 @@ async def _deciding(
     _add(report.reopened, view)
     if view is not None and decider is not None:
         report.interrupted.append((view, decider))
+
+
+async def _read_request(ctx: Context, sides: list[Acting], request_id: str) -> SharingRequest:
+    """The request as the first side that may read it sees it (the last side's error)."""
+    for acting in sides[:-1]:
+        try:
+            return await ctx.meta.get_request(acting.token, request_id)
+        except GraphError:
+            continue
+    return await ctx.meta.get_request(sides[-1].token, request_id)
 
 
 async def _told_by_sync(ctx: Context, row: ShareRequest) -> dict[str, object]:

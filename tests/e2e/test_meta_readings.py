@@ -1,0 +1,92 @@
+"""Inference 1 of docs/meta.md: who may read a sharing request. Meta does not say whether
+the business that sent it may; the sandbox plays both readings (`requester_cannot_read`),
+and reconcile and recovery reach the same end under each: the other side's token reads it,
+and when neither can, the agency listed on the pixel with the tasks asked is the signal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from bot.flows.states import ShareStatus
+from tests.e2e.conftest import NOVA, NOVA_ADMIN, OWNER, WEBSITE, Bot, blocks_of, texts
+from tests.e2e.test_upkeep import _stale, pending, row_of, run
+
+READINGS = ("documented", "requester_cannot_read")
+
+
+def _play(bot: Bot, reading: str) -> None:
+    variants = frozenset() if reading == "documented" else frozenset({reading})
+    world = bot.sandbox.world
+    world.settings = dataclasses.replace(world.settings, variants=variants)
+
+
+def _request_reads(bot: Bot, request_id: str) -> list[str | None]:
+    """Who read the request at Meta (the business whose token each GET carried)."""
+    gets = [c for c in bot.sandbox.calls if c.method == "GET" and c.path == f"/{request_id}"]
+    batched = [c for c in bot.sandbox.calls if c.in_batch and c.path == f"/{request_id}"]
+    return [c.business_id for c in gets + batched if c.status == 200]
+
+
+@pytest.mark.parametrize("reading", READINGS)
+@pytest.mark.parametrize(
+    ("at_meta", "status"), [("APPROVE", ShareStatus.ACTIVE), ("DECLINE", ShareStatus.DECLINED)]
+)
+async def test_a_decision_made_in_meta_is_reconciled_under_each_reading(
+    bot: Bot, reading: str, at_meta: str, status: ShareStatus
+) -> None:
+    request = await pending(bot)
+    assert request.pending_request_id
+    _play(bot, reading)
+    bot.sandbox.world.decide(request.pending_request_id, at_meta)
+    report = await run(bot)
+    assert (await row_of(bot, request.id)).status == status
+    assert [v.id for v in report.reconciled.settled] == [request.id]
+    assert report.reconciled.unreadable == 0
+    [dm] = bot.posts(OWNER)  # the requester told, once
+    assert f"#{request.id}" in texts(blocks_of(dm))
+
+
+@pytest.mark.parametrize("reading", READINGS)
+async def test_recovery_reads_an_interrupted_decision_under_each_reading(
+    bot: Bot, reading: str
+) -> None:
+    request = await pending(bot)
+    assert request.pending_request_id
+    _play(bot, reading)
+    bot.sandbox.world.decide(request.pending_request_id, "APPROVE")  # applied, then a crash
+    await _stale(bot, request.id, "approving", decider_slack_id=NOVA_ADMIN)
+    report = await run(bot)
+    row = await row_of(bot, request.id)
+    assert (row.status, row.decider_slack_id) == (ShareStatus.ACTIVE, NOVA_ADMIN)
+    assert report.recovered.attention == []
+
+
+async def test_when_neither_side_can_read_the_agency_on_the_pixel_says_approved(
+    bot: Bot,
+) -> None:
+    request = await pending(bot)
+    assert request.pending_request_id
+    _play(bot, "requester_cannot_read")
+    bot.sandbox.world.expire_tokens(NOVA)  # the agency's token no longer reads anything
+    bot.sandbox.world.decide(request.pending_request_id, "APPROVE")
+    report = await run(bot)
+    assert (await row_of(bot, request.id)).status == ShareStatus.ACTIVE
+    assert [v.id for v in report.reconciled.settled] == [request.id]
+    [event] = [e for e in await bot.audit() if e.action == "reconcile"]
+    assert "Meta lists the agency on the pixel with the tasks asked" in (event.detail or "")
+
+
+async def test_when_neither_side_can_read_a_decline_leaves_it_pending_and_counted(
+    bot: Bot,
+) -> None:
+    request = await pending(bot, WEBSITE)
+    assert request.pending_request_id
+    _play(bot, "requester_cannot_read")
+    bot.sandbox.world.expire_tokens(NOVA)
+    bot.sandbox.world.decide(request.pending_request_id, "DECLINE")
+    report = await run(bot)
+    assert (await row_of(bot, request.id)).status == ShareStatus.PENDING  # never guessed
+    assert report.reconciled.unreadable == 1
