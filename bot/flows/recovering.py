@@ -167,12 +167,12 @@ async def _submitting(ctx: Context, row: ShareRequest, report: RecoveryReport) -
             ),
         )
         return
-    pending = await ctx.meta.list_initiated_requests(
-        owner.token,
-        owner.business_id,
-        receiving_business_id=row.agency_business_id,
-        request_status="PENDING",
+    # Every status Meta has not settled counts as open, IN_PROGRESS and PENDING_* included
+    # (docs/meta.md, inference 6): filtered here rather than by one status at Meta.
+    initiated = await ctx.meta.list_initiated_requests(
+        owner.token, owner.business_id, receiving_business_id=row.agency_business_id
     )
+    pending = [r for r in initiated if from_meta(r.request_status) is ShareStatus.PENDING]
     if len(pending) > 1:
         raise CannotTell("Meta shows several pending requests to that agency")
     if pending:

@@ -1,4 +1,6 @@
-"""Inference 1 of docs/meta.md: who may read a sharing request. Meta does not say whether
+"""Inferences of docs/meta.md, under each reading the sandbox plays.
+
+Inference 1: who may read a sharing request. Meta does not say whether
 the business that sent it may; the sandbox plays both readings (`requester_cannot_read`),
 and reconcile and recovery reach the same end under each: the other side's token reads it,
 and when neither can, the agency listed on the pixel with the tasks asked is the signal.
@@ -7,11 +9,13 @@ and when neither can, the agency listed on the pixel with the tasks asked is the
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.flows.states import ShareStatus
-from tests.e2e.conftest import NOVA, NOVA_ADMIN, OWNER, WEBSITE, Bot, blocks_of, texts
+from bot.store.models import ShareRequest
+from tests.e2e.conftest import ACME, NOVA, NOVA_ADMIN, OWNER, WEBSITE, Bot, blocks_of, texts
 from tests.e2e.test_upkeep import _stale, pending, row_of, run
 
 READINGS = ("documented", "requester_cannot_read")
@@ -90,3 +94,31 @@ async def test_when_neither_side_can_read_a_decline_leaves_it_pending_and_counte
     report = await run(bot)
     assert (await row_of(bot, request.id)).status == ShareStatus.PENDING  # never guessed
     assert report.reconciled.unreadable == 1
+
+
+# Inference 6: a request Meta has not settled may read IN_PROGRESS or PENDING_* as well as
+# PENDING; crash recovery counts every one of them as open.
+
+
+@pytest.mark.parametrize("at_meta", ["PENDING", "IN_PROGRESS", "PENDING_INTEGRITY_REVIEW"])
+async def test_recovery_finds_a_share_meta_opened_whatever_open_status_it_shows(
+    bot: Bot, at_meta: str
+) -> None:
+    async with bot.services.sessions.begin() as session:
+        session.add(
+            ShareRequest(
+                pixel_id=WEBSITE,
+                owner_business_id=ACME,
+                agency_business_id=NOVA,
+                permitted_tasks=["ANALYZE"],
+                status="submitting",
+                requester_slack_id=OWNER,
+                updated_at=datetime.now(UTC) - timedelta(hours=1),
+            )
+        )
+    agreement = bot.sandbox.world.request_share(WEBSITE, NOVA, ["ANALYZE"], datetime.now(UTC))
+    agreement.status = at_meta
+    report = await run(bot)
+    [row] = await bot.requests()
+    assert (row.status, row.pending_request_id) == (ShareStatus.PENDING, agreement.id)
+    assert [v.id for v in report.recovered.submitted] == [row.id]
