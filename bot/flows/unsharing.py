@@ -18,6 +18,7 @@ from bot.flows.access import OwnedPixel, owned_pixel
 from bot.flows.audit import Outcome, record
 from bot.flows.context import Context
 from bot.flows.meta.errors import GraphError, outcome_unknown
+from bot.flows.reconciling import readers
 from bot.flows.refusals import refused
 from bot.flows.sharing import reread
 from bot.flows.states import ShareStatus, from_meta, transition
@@ -26,6 +27,10 @@ from bot.store.models import ShareRequest
 from bot.store.repositories import Businesses, ShareRequests
 
 # What each kind of row becomes while the DELETE is under way, and after it.
+KEPT_OPEN = (
+    "Meta still shows the request pending after pixelbot removed the pixel: the agency can "
+    "still accept it. Cancel it in Meta Business Settings; pixelbot keeps watching it."
+)
 _MOVES = {
     ShareStatus.PENDING: (ShareStatus.CANCELLING, ShareStatus.CANCELLED),
     ShareStatus.ACTIVE: (ShareStatus.REVOKING, ShareStatus.REVOKED),
@@ -123,10 +128,17 @@ async def unshare(ctx: Context, actor: str, pixel_id: str, agency_id: str) -> Un
             ) from error
         # Meta shows the DELETE done though its answer was lost: it was this click's.
         lost = f"Meta applied it, though its answer was lost ({error.message[:200]})"
+    still_open = await _still_open(ctx, claimed)
     async with ctx.sessions.begin() as session:
         requests = ShareRequests(session)
         for request_id, was in claimed:
             busy, done = _MOVES[was]
+            if request_id in still_open:
+                # Meta kept it open: pending again, so that reconcile keeps watching it.
+                await transition(
+                    requests, request_id, busy, was, decider_slack_id=None, attention=KEPT_OPEN
+                )
+                continue
             await transition(requests, request_id, busy, done, decided_at=ctx.clock())
         await record(
             session,
@@ -147,6 +159,43 @@ async def unshare(ctx: Context, actor: str, pixel_id: str, agency_id: str) -> Un
         views = [RequestView.of(await reread(session, i)) for i, _ in claimed]
     agency_name = agency.name if agency else next((v.agency_name for v in views), None)
     return UnshareOutcome(pixel_id, agency_id, tuple(views), owned.pixel.name, agency_name)
+
+
+async def _still_open(ctx: Context, claimed: list[tuple[int, ShareStatus]]) -> set[int]:
+    """The withdrawn requests Meta still shows pending after the DELETE (docs/meta.md,
+    inference 3: nothing says the DELETE withdraws a pending request). A request that also
+    carries other pixels of ours may stay pending for them, so it tells nothing; nor does a
+    request no side can read."""
+    withdrawn = [request_id for request_id, was in claimed if was is ShareStatus.PENDING]
+    kept: set[int] = set()
+    for request_id in withdrawn:
+        async with ctx.sessions() as session:
+            row = await session.get(ShareRequest, request_id)
+            sides = await readers(ctx, session, row) if row is not None else []
+            shared = row is not None and await _carries_others(session, row)
+        if row is None or row.pending_request_id is None or shared:
+            continue
+        for acting in sides:
+            try:
+                answer = await ctx.meta.get_request(acting.token, row.pending_request_id)
+            except GraphError:
+                continue
+            if from_meta(answer.request_status) is ShareStatus.PENDING:
+                kept.add(request_id)
+            break
+    return kept
+
+
+async def _carries_others(session: AsyncSession, row: ShareRequest) -> bool:
+    """Whether another open row of ours is on the same Meta request (Meta groups pixels)."""
+    others = await session.scalar(
+        select(ShareRequest.id).where(
+            ShareRequest.pending_request_id == row.pending_request_id,
+            ShareRequest.id != row.id,
+            ShareRequest.status.in_([ShareStatus.PENDING.value, ShareStatus.CANCELLING.value]),
+        )
+    )
+    return others is not None
 
 
 async def _applied(

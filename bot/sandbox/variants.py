@@ -32,6 +32,14 @@ VARIANTS = {
             "it, and its examples are read by the receiver (graph-api.md, inference [I] "
             "on reading a pending request).",
         ),
+        Variant(
+            "delete_keeps_request_open",
+            "DELETE /{pixel}/agencies removes an agency's access but leaves a pending request "
+            "for that pixel open: the agency can still accept it.",
+            "The Ad Pixel agencies edge documents DELETE as removing a business's access to "
+            "the pixel; nothing says it withdraws a request not yet accepted (graph-api.md, "
+            "inference [I] on cancelling a pending request).",
+        ),
     )
 }
 

@@ -229,6 +229,8 @@ class World:
         links = {link for link in pixel.linked_accounts if link[0] == business_id}
         pixel.linked_accounts -= links
         agreement = self.pending_between(pixel.owner_id, business_id)
+        if "delete_keeps_request_open" in self.settings.variants:
+            agreement = None  # the request stays as it was (variants.py)
         if agreement is not None and agreement.assets.pop(pixel_id, None) is not None:
             changed = True
             if not agreement.assets:

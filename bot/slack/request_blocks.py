@@ -233,6 +233,8 @@ def unshare_done_message(outcome: UnshareOutcome, plan_name: str | None = None) 
             lines.append(f":heavy_minus_sign: Cancelled pending request #{req.id}.")
         elif request_status(req) is ShareStatus.REVOKED:
             lines.append(f":heavy_minus_sign: Removed the access of {agency} (request #{req.id}).")
+        elif request_status(req) is ShareStatus.PENDING and req.attention:
+            lines.append(f":warning: Request #{req.id}: {user_text(req.attention, 300)}")
         else:
             lines.append(f"Request #{req.id}: {status_line(req)}")
     if not any(request_status(r) is ShareStatus.REVOKED for r in outcome.requests):

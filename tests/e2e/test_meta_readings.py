@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.flows.states import ShareStatus
+from bot.slack.ids import Action
 from bot.store.models import ShareRequest
 from tests.e2e.conftest import ACME, NOVA, NOVA_ADMIN, OWNER, WEBSITE, Bot, blocks_of, texts
 from tests.e2e.test_upkeep import _stale, pending, row_of, run
@@ -122,3 +123,32 @@ async def test_recovery_finds_a_share_meta_opened_whatever_open_status_it_shows(
     [row] = await bot.requests()
     assert (row.status, row.pending_request_id) == (ShareStatus.PENDING, agreement.id)
     assert [v.id for v in report.recovered.submitted] == [row.id]
+
+
+# Inference 3: does DELETE /{pixel}/agencies withdraw a pending request? Under either
+# reading the owner learns what Meta shows, and a request Meta kept open stays watched.
+
+
+@pytest.mark.parametrize("reading", ["documented", "delete_keeps_request_open"])
+async def test_cancelling_a_pending_request_ends_as_meta_shows_it(bot: Bot, reading: str) -> None:
+    request = await pending(bot)
+    assert request.pending_request_id
+    _play(bot, reading)
+    await bot.command(f"unshare {WEBSITE} {NOVA}")
+    done = await bot.click(Action.UNSHARE_CONFIRM, f"{WEBSITE}:{NOVA}", OWNER)
+    row = await row_of(bot, request.id)
+    at_meta = bot.sandbox.world.agreements[request.pending_request_id].status
+    if reading == "documented":
+        assert (row.status, at_meta) == (ShareStatus.CANCELLED, "CANCELED")
+        assert f"Cancelled pending request #{request.id}" in done.text
+        return
+    assert (row.status, at_meta) == (ShareStatus.PENDING, "PENDING")  # watched, not lost
+    assert "still shows the request pending" in done.text
+    assert "Cancel it in Meta Business Settings" in done.text
+    # The agency accepts it after all: reconcile sees it, and the owner hears of it.
+    bot.sandbox.world.decide(request.pending_request_id, "APPROVE")
+    await run(bot)
+    assert (await row_of(bot, request.id)).status == ShareStatus.ACTIVE
+    assert any(
+        "Approved in Meta Business Settings" in texts(blocks_of(p)) for p in bot.posts(OWNER)
+    )

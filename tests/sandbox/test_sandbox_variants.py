@@ -82,3 +82,16 @@ def test_the_sandbox_command_offers_each_variant() -> None:
     assert "--variant" in shown.output
     refused = CliRunner().invoke(main, ["sandbox", "--variant", "telepathy"])
     assert refused.exit_code == 2 and "requester_cannot_read" in refused.output
+
+
+async def test_delete_keeps_request_open_leaves_the_request_for_the_agency_to_accept(
+    client: httpx.AsyncClient, sandbox: Sandbox
+) -> None:
+    request_id = await _request(client, sandbox)
+    await client.post("/_sandbox/variants", json={"variants": ["delete_keeps_request_open"]})
+    removed = await client.delete(
+        f"/v25.0/{PIXEL}/agencies", params={"business": NOVA}, headers=auth(sandbox, ACME)
+    )
+    assert removed.json() == {"success": True}
+    assert sandbox.world.agreements[request_id].status == "PENDING"
+    assert PIXEL in sandbox.world.agreements[request_id].assets
