@@ -20,6 +20,8 @@ from bot.flows.meta.types import AdAccount, LinkResult
 from bot.flows.refusals import refused
 from bot.flows.views import MetaFailed
 
+# The tasks that let a business use a pixel with its ad accounts (Meta's sharing guide).
+LINK_TASKS = frozenset({"ADVERTISE", "ANALYZE", "EDIT"})
 SEPTEMBER_2024 = (
     "Since September 2024 Meta links an ad account to a pixel only when the business has "
     "access to both."
@@ -177,9 +179,20 @@ async def _require_pixel_access(ctx: Context, target: _Target) -> None:
         agencies = await ctx.meta.list_agencies(owner.token, target.owned.pixel.id)
     except GraphError as error:
         raise MetaFailed(error, owner.business_id, owner.name) from error
-    if business.business_id not in {a.id for a in agencies}:
-        pixel = target.owned.pixel
+    pixel = target.owned.pixel
+    listed = next((a for a in agencies if a.id == business.business_id), None)
+    if listed is None:
         raise NoPixelAccess(business.business_id, business.name, pixel.id, pixel.name, "link")
+    if not set(listed.permitted_tasks) & LINK_TASKS:
+        # Meta's September 2024 check names access, not tasks; an UPLOAD-only share passes it
+        # here and then fails at Meta (docs/meta.md, inference 5): said now, and why.
+        tasks = ", ".join(listed.permitted_tasks) or "no task"
+        raise InvalidInput(
+            f"{business.name} has pixel {pixel.name or pixel.id} ({pixel.id}) for {tasks} "
+            f"only: linking ad accounts needs {' or '.join(sorted(LINK_TASKS))}. Share it "
+            f"again with one of those: `/pixel share {pixel.id} {business.business_id} "
+            "ADVERTISE`."
+        )
 
 
 async def _batch(

@@ -213,3 +213,18 @@ async def test_an_expired_agency_token_is_explained_and_nothing_is_linked(bot: B
     assert _batch_calls(bot) == [] and _linked(bot) == set()
     [event] = await _audited(bot)
     assert (event.outcome, event.graph_code) == ("failed", 190)
+
+
+async def test_an_upload_only_share_is_told_it_cannot_link_before_meta_is_asked(
+    bot: Bot,
+) -> None:
+    # Meta's September 2024 check is about access; the tasks decide whether ad accounts may
+    # use the pixel (docs/meta.md, inference 5). Bright has Website for UPLOAD only here.
+    bot.sandbox.world.pixels[WEBSITE].agencies[BRIGHT] = ["UPLOAD"]
+    reply = await bot.command(f"link {WEBSITE} {BRIGHT} {BRIGHTS_OWN}")
+    assert "for UPLOAD only: linking ad accounts needs ADVERTISE or ANALYZE or EDIT" in reply.text
+    assert f"/pixel share {WEBSITE} {BRIGHT} ADVERTISE" in reply.text
+    assert _batch_calls(bot) == [] and bot.graph_calls("POST", "/shared_accounts") == []
+    assert _linked(bot) == set()
+    [event] = await _audited(bot)
+    assert (event.outcome, event.business_id) == ("refused", BRIGHT)
