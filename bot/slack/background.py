@@ -44,15 +44,17 @@ class Background:
         self._waiting = 0
         metrics.watch_background(self)
 
-    def spawn(self, work: Coroutine[Any, Any, object], respond: Respond | None) -> None:
-        """Run `work`; any exception is shown to the user through `respond` and logged."""
+    def spawn(self, work: Coroutine[Any, Any, object], respond: Respond | None) -> bool:
+        """Run `work`; any exception is shown to the user through `respond` and logged.
+        False when the backlog is full: `work` never runs (and the user is told so)."""
         if len(self._tasks) >= self._queued:
             work.close()  # never started: nothing happened, and the user is told so
             log.warning("background backlog full (%d tasks): refusing new work", self._queued)
             metrics.BACKGROUND_REFUSED.inc()
             self._track(asyncio.create_task(self._busy(respond)))
-            return
+            return False
         self._track(asyncio.create_task(self._run(work, respond)))
+        return True
 
     def _track(self, task: asyncio.Task[None]) -> None:
         self._tasks.add(task)

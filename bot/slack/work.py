@@ -155,7 +155,8 @@ class SlackWork:
         """Run the job in this process as soon as a worker is free (the orphan sweep is the
         safety net)."""
         self._mine.add(job_id)
-        self._background.spawn(self.run(job_id), None)
+        if not self._background.spawn(self.run(job_id), None):
+            self._mine.discard(job_id)  # never started: left queued for any replica's sweep
 
     async def run(self, job_id: int) -> None:
         """Claim and run one job once a worker slot is free; nothing if another worker
