@@ -6,6 +6,7 @@ once with `pixelbot reconcile`. Several replicas may run it at once: rows are le
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from bot.tokens import TokenBox
 log = logging.getLogger(__name__)
 
 KEEP_FINISHED_JOBS = timedelta(days=30)
+STOP_GRACE_SECONDS = 5.0  # a pass in progress at shutdown gets this long to end
 
 
 @dataclass(frozen=True)
@@ -144,19 +146,26 @@ class UpkeepLoop:
     ) -> None:
         self._ctx, self._client, self._options, self._interval = ctx, client, options, interval
         self._task: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
 
     def start(self) -> None:
         """Begin (the first pass recovers what a previous process left in flight)."""
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
-        """Stop after the current step."""
-        if self._task is not None:
+        """Stop after the current pass (cut short after STOP_GRACE_SECONDS): a pass cancelled
+        in the middle of a statement would leave its connection to the garbage collector."""
+        if self._task is None:
+            return
+        self._stopping.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), STOP_GRACE_SECONDS)
+        except TimeoutError:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             try:
                 report = await upkeep_pass(self._ctx, self._client, self._options)
                 log.info("upkeep: %s", "; ".join(report.lines()))
@@ -164,7 +173,8 @@ class UpkeepLoop:
                 log.exception("upkeep pass failed")
             if self._interval <= 0:
                 return
-            await asyncio.sleep(self._interval)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._interval)
 
 
 async def reconcile_once(settings: Settings) -> UpkeepReport:
