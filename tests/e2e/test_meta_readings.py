@@ -9,15 +9,14 @@ and when neither can, the agency listed on the pixel with the tasks asked is the
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 from bot.flows.states import ShareStatus
 from bot.slack.ids import Action
-from bot.store.models import ShareRequest
-from tests.e2e.conftest import ACME, NOVA, NOVA_ADMIN, OWNER, WEBSITE, Bot, blocks_of, texts
-from tests.e2e.test_upkeep import _stale, pending, row_of, run
+from tests.e2e.conftest import NOVA, NOVA_ADMIN, OWNER, WEBSITE, Bot, blocks_of, texts
+from tests.e2e.test_upkeep import _stale, pending, row_of, run, stale_submission
 
 READINGS = ("documented", "requester_cannot_read")
 
@@ -105,18 +104,7 @@ async def test_when_neither_side_can_read_a_decline_leaves_it_pending_and_counte
 async def test_recovery_finds_a_share_meta_opened_whatever_open_status_it_shows(
     bot: Bot, at_meta: str
 ) -> None:
-    async with bot.services.sessions.begin() as session:
-        session.add(
-            ShareRequest(
-                pixel_id=WEBSITE,
-                owner_business_id=ACME,
-                agency_business_id=NOVA,
-                permitted_tasks=["ANALYZE"],
-                status="submitting",
-                requester_slack_id=OWNER,
-                updated_at=datetime.now(UTC) - timedelta(hours=1),
-            )
-        )
+    await stale_submission(bot)
     agreement = bot.sandbox.world.request_share(WEBSITE, NOVA, ["ANALYZE"], datetime.now(UTC))
     agreement.status = at_meta
     report = await run(bot)

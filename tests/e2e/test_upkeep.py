@@ -289,7 +289,8 @@ async def test_recovery_of_a_share_that_never_reached_meta(bot: Bot) -> None:
     )
 
 
-async def test_recovery_of_a_share_meta_opened_posts_the_approval(bot: Bot) -> None:
+async def stale_submission(bot: Bot) -> None:
+    """A share to Nova left submitting an hour ago by a process that died."""
     async with bot.services.sessions.begin() as session:
         session.add(
             ShareRequest(
@@ -302,6 +303,10 @@ async def test_recovery_of_a_share_meta_opened_posts_the_approval(bot: Bot) -> N
                 updated_at=datetime.now(UTC) - timedelta(hours=1),
             )
         )
+
+
+async def test_recovery_of_a_share_meta_opened_posts_the_approval(bot: Bot) -> None:
+    await stale_submission(bot)
     agreement = bot.sandbox.world.request_share(WEBSITE, NOVA, ["ANALYZE"], datetime.now(UTC))
     report = await run(bot)
     [row] = await bot.requests()
